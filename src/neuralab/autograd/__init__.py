@@ -1,0 +1,11 @@
+"""Reverse-mode automatic differentiation on NumPy arrays (오차 역전파)."""
+
+from .engine import enable_grad, is_grad_enabled, no_grad
+from .function import Function
+from .gradcheck import GradcheckReport, gradcheck
+from .tensor import Tensor, tensor
+
+__all__ = [
+    "Function", "GradcheckReport", "Tensor", "enable_grad", "gradcheck", "is_grad_enabled",
+    "no_grad", "tensor",
+]

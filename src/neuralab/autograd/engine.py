@@ -1,0 +1,155 @@
+"""The backward pass: topological order without recursion, gradient accumulation, and the one
+place where broadcasting is undone.
+
+Every op's ``backward`` may return a gradient shaped like the broadcast result; :func:`unbroadcast`
+sums it back down to the input's shape, so no op has to think about broadcasting.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .tensor import Tensor
+
+
+class _GradMode:
+    enabled: bool = True
+
+
+GRAD_MODE = _GradMode()
+
+
+class no_grad:
+    """Context manager (and decorator) that records no graph: ops inside it produce tensors with
+    ``requires_grad=False``.  Use it for evaluation and for in-place parameter updates.
+
+    >>> with neuralab.no_grad():
+    ...     y = model(x)        # no graph, no saved activations
+    """
+
+    def __enter__(self) -> "no_grad":
+        self._previous = GRAD_MODE.enabled
+        GRAD_MODE.enabled = False
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        GRAD_MODE.enabled = self._previous
+
+    def __call__(self, func):
+        import functools
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class enable_grad(no_grad):
+    """Turn graph recording back on inside a :class:`no_grad` block."""
+
+    def __enter__(self) -> "enable_grad":
+        self._previous = GRAD_MODE.enabled
+        GRAD_MODE.enabled = True
+        return self
+
+
+def is_grad_enabled() -> bool:
+    return GRAD_MODE.enabled
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving an array of ``shape``."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra < 0:
+        return np.broadcast_to(grad, shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _topological_order(root: "Tensor") -> list["Tensor"]:
+    """Tensors reachable from ``root`` through recorded ops, each after everything it depends on."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        fn = node._ctx
+        if fn is not None:
+            if fn.parents is None:
+                raise RuntimeError(
+                    f"backward: the graph through {fn.name} was already released by an earlier "
+                    "backward(); run the forward pass again, or call backward(retain_graph=True) "
+                    "the first time"
+                )
+            for parent in fn.parents:
+                if parent is not None and parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def _accumulate_leaf(leaf: "Tensor", grad: np.ndarray, handed_out: set[int]) -> None:
+    if grad.dtype != leaf.data.dtype:
+        grad = grad.astype(leaf.data.dtype)
+    elif (
+        id(grad) in handed_out
+        or grad.base is not None
+        or not grad.flags.writeable
+        or not grad.flags.c_contiguous
+    ):
+        # the array may be shared with another leaf or be a view of something else: own a copy
+        grad = np.array(grad, order="C")
+    if leaf.grad is None:
+        leaf.grad = grad
+        handed_out.add(id(grad))
+    else:
+        leaf.grad = leaf.grad + grad
+
+
+def backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -> None:
+    """Propagate ``grad`` (d output / d root) from ``root`` to every leaf that requires a gradient.
+
+    Leaves accumulate into ``.grad`` (summing with what is already there, as PyTorch does).
+    Intermediate tensors keep no gradient unless ``retain_grad()`` was called on them.  Unless
+    ``retain_graph`` is true, the graph is released on the way: saved arrays are dropped.
+    """
+    order = _topological_order(root)
+    grads: dict[int, np.ndarray] = {id(root): grad}
+    handed_out: set[int] = set()
+    for node in reversed(order):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        fn = node._ctx
+        if fn is None or node._retains_grad:
+            _accumulate_leaf(node, g, handed_out)
+            if fn is None:
+                continue
+        parent_grads = fn.backward(g)
+        for parent, pg in zip(fn.parents, parent_grads):
+            if pg is None or parent is None or not parent.requires_grad:
+                continue
+            if pg.shape != parent.data.shape:
+                pg = unbroadcast(pg, parent.data.shape)
+            key = id(parent)
+            previous = grads.get(key)
+            grads[key] = pg if previous is None else previous + pg
+        if not retain_graph:
+            fn.release()

@@ -1,0 +1,70 @@
+"""The base class of every differentiable op.
+
+An op subclasses :class:`Function` and writes two methods on NumPy arrays, side by side::
+
+    class Mul(Function):
+        def forward(self, a, b):
+            self.a, self.b = a, b
+            return a * b
+
+        def backward(self, grad):
+            return grad * self.b, grad * self.a
+
+``Mul.apply(x, y)`` unwraps tensors, runs ``forward`` and, when any input requires a gradient and
+grad mode is on, records the op so that :func:`neuralab.autograd.engine.backward` can call
+``backward`` later.  ``backward`` returns one gradient per positional input (``None`` where none is
+needed; ``self.needs[i]`` says which are), shaped like the forward result if it likes: the engine
+undoes broadcasting.  Keyword arguments of ``apply`` are non-differentiable settings (``axis``...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .engine import GRAD_MODE
+
+
+class Function:
+    """Base of all ops; see the module docstring for how to write one."""
+
+    parents: tuple | None
+    needs: tuple[bool, ...]
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__.lower()
+
+    def forward(self, *arrays: Any, **params: Any) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:  # pragma: no cover
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Drop the graph links and everything ``forward`` saved (called after backward)."""
+        self.__dict__.clear()
+        self.parents = None
+
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> "Tensor":
+        fn = cls()
+        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        try:
+            out = fn.forward(*arrays, **params)
+        except (ValueError, IndexError, TypeError) as err:
+            if str(err).startswith(fn.name + ":"):
+                raise
+            shapes = ", ".join(str(np.shape(a)) for a in arrays)
+            raise type(err)(f"{fn.name}: {err} (input shapes {shapes})") from None
+        if GRAD_MODE.enabled:
+            needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+            if True in needs:
+                fn.parents = tuple(x if isinstance(x, Tensor) else None for x in inputs)
+                fn.needs = needs
+                return Tensor._from_op(out, fn)
+        return Tensor._from_op(out, None)
+
+
+from .tensor import Tensor  # noqa: E402  (circular: Tensor's methods call ops built on Function)

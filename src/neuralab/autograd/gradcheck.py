@@ -1,0 +1,125 @@
+"""Numerical gradient checking (수치 미분): compare backpropagation with central differences.
+
+For inputs x_k and a function f, pick a random cotangent v (same shape as f's output) and the scalar
+L = sum(v * f(x)).  Backpropagation gives dL/dx_k; central differences give
+(L(x + eps e_i) - L(x - eps e_i)) / (2 eps) for every element i.  Everything runs in float64.
+An element passes when |analytic - numeric| <= atol + rtol * |numeric|.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from .engine import no_grad
+from .tensor import Tensor
+
+
+@dataclass
+class GradcheckReport:
+    """Result of :func:`gradcheck`: ``ok``, the worst errors and where the worst one occurred."""
+
+    ok: bool
+    max_abs_error: float
+    max_rel_error: float
+    worst_input: int | None
+    worst_index: tuple[int, ...] | None
+    analytic: list[np.ndarray]
+    numeric: list[np.ndarray]
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        verdict = "passed" if self.ok else "FAILED"
+        where = (
+            f" (worst at input {self.worst_input}, index {self.worst_index})"
+            if self.worst_input is not None
+            else ""
+        )
+        return (
+            f"gradcheck {verdict}: max abs error {self.max_abs_error:.3g}, "
+            f"max rel error {self.max_rel_error:.3g}{where}"
+        )
+
+
+def gradcheck(
+    fn: Callable[..., Tensor],
+    *inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+) -> GradcheckReport:
+    """Check ``fn``'s backward pass against central differences in float64.
+
+    ``inputs`` are tensors or arrays; floating ones are promoted to float64 copies and checked,
+    others (integer labels, masks) are passed through unchanged.  ``fn`` must be deterministic.
+
+    >>> report = neuralab.gradcheck(lambda a, b: (a * b).tanh(), x, y)
+    >>> report.ok, report.max_abs_error
+    """
+    xs: list[Any] = []
+    checked: list[int] = []
+    for k, x in enumerate(inputs):
+        arr = x.data if isinstance(x, Tensor) else np.asarray(x)
+        if arr.dtype.kind == "f":
+            xs.append(Tensor(arr, requires_grad=True, dtype=np.float64))
+            checked.append(k)
+        else:
+            xs.append(x)
+    if not checked:
+        raise ValueError("gradcheck: no floating-point input to check; pass float tensors or arrays")
+
+    out = fn(*xs)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
+    if out.dtype != np.float64:
+        raise TypeError(
+            f"gradcheck: fn returned {out.dtype} for float64 inputs; something in it casts to a "
+            "lower precision"
+        )
+    cotangent = np.random.default_rng(seed).standard_normal(out.shape)
+    (out * cotangent).sum().backward()
+    analytic = [
+        xs[k].grad if xs[k].grad is not None else np.zeros_like(xs[k].data) for k in checked
+    ]
+
+    def objective() -> float:
+        with no_grad():
+            return float(np.sum(fn(*xs).data * cotangent))
+
+    numeric = []
+    for k in checked:
+        data = xs[k].data
+        num = np.zeros_like(data)
+        flat, nflat = data.reshape(-1), num.reshape(-1)
+        for i in range(flat.size):
+            original = flat[i]
+            flat[i] = original + eps
+            up = objective()
+            flat[i] = original - eps
+            down = objective()
+            flat[i] = original
+            nflat[i] = (up - down) / (2 * eps)
+        numeric.append(num)
+
+    worst = (0.0, 0.0, None, None, -np.inf)  # abs, rel, input, index, excess over tolerance
+    for k, a, n in zip(checked, analytic, numeric):
+        if a.size == 0:
+            continue
+        abs_err = np.abs(a - n)
+        rel_err = abs_err / np.maximum(np.abs(n), 1e-12)
+        excess = abs_err - (atol + rtol * np.abs(n))
+        i = int(np.argmax(excess))
+        abs_max = max(worst[0], float(abs_err.max()))
+        rel_max = max(worst[1], float(np.where(abs_err > atol, rel_err, 0).max()))
+        if excess.flat[i] > worst[4]:
+            worst = (abs_max, rel_max, k, np.unravel_index(i, a.shape), float(excess.flat[i]))
+        else:
+            worst = (abs_max, rel_max, *worst[2:])
+    ok = worst[4] <= 0
+    index = tuple(int(j) for j in worst[3]) if worst[3] is not None else None
+    return GradcheckReport(ok, worst[0], worst[1], worst[2], index, analytic, numeric)

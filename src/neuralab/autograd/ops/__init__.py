@@ -1,0 +1,54 @@
+"""Differentiable ops, one file per family.  Each op is a :class:`~neuralab.autograd.function.Function`
+subclass with ``forward`` and ``backward`` side by side, plus a plain function that applies it."""
+
+from .activation import (
+    elu,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    logsumexp,
+    relu,
+    sigmoid,
+    softmax,
+    step,
+    tanh,
+)
+from .elementwise import (
+    abs,
+    add,
+    astype,
+    clip,
+    div,
+    exp,
+    log,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    power,
+    sqrt,
+    sub,
+    where,
+)
+from .linalg import linear, matmul
+from .reduce import max, mean, min, sum, var
+from .shape import (
+    broadcast_to,
+    concatenate,
+    expand_dims,
+    flatten,
+    getitem,
+    permute,
+    reshape,
+    squeeze,
+    stack,
+    transpose,
+)
+
+__all__ = [
+    "abs", "add", "astype", "broadcast_to", "clip", "concatenate", "div", "elu", "exp",
+    "expand_dims", "flatten", "gelu", "getitem", "leaky_relu", "linear", "log", "log_softmax",
+    "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "permute",
+    "power", "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "step", "sub",
+    "sum", "tanh", "transpose", "var", "where",
+]
