@@ -5,7 +5,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean data
+
+FASHION_MNIST := /usr/share/datasets/fashion-mnist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +25,22 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.demo-installed
 	$(BIN)/neuralab demo
 
-test: $(VENV)/.test-installed
+test: $(VENV)/.test-installed data
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.test-installed
+# Fashion-MNIST comes from Debian (package dataset-fashion-mnist).  Installed here when we are root;
+# otherwise the tests that need it skip with a reason (and fail under CI=true).
+data:
+	@if [ ! -d $(FASHION_MNIST) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist) \
+	      >/dev/null || echo "warning: could not install dataset-fashion-mnist"; \
+	  else \
+	    echo "note: Fashion-MNIST is absent; run 'sudo apt-get install dataset-fashion-mnist' for the tests that need it"; \
+	  fi; \
+	fi
+
+bench: $(VENV)/.test-installed data
 	$(BIN)/python -m bench
 
 clean:
