@@ -31,6 +31,16 @@ from .elementwise import (
     where,
 )
 from .linalg import linear, matmul
+from .loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    cross_entropy_from_probs,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
 from .reduce import max, mean, min, sum, var
 from .shape import (
     broadcast_to,
@@ -51,4 +61,7 @@ __all__ = [
     "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "permute",
     "power", "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "step", "sub",
     "sum", "tanh", "transpose", "var", "where",
+    # fused losses (ops/loss.py)
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+    "cross_entropy_from_probs", "huber_loss", "l1_loss", "mse_loss", "nll_loss",
 ]

@@ -1,0 +1,236 @@
+"""One measurement in a fresh process, so that import time and peak memory belong to one framework.
+
+Run as ``python -m bench.worker TASK FRAMEWORK [options]``; prints one JSON object on stdout.
+Thread counts are fixed through the environment by the parent before this process starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+
+HIDDEN = (256, 128)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def load_data(n_train: int | None) -> tuple[np.ndarray, ...]:
+    from neuralab.data import datasets
+
+    try:
+        (xtr, ytr), (xte, yte) = datasets.load_fashion_mnist()
+        source = "fashion-mnist"
+    except (FileNotFoundError, OSError):
+        rng = np.random.default_rng(0)
+        xtr, ytr = datasets.make_synthetic_like_fashion_mnist(60000, rng=rng)
+        xte, yte = datasets.make_synthetic_like_fashion_mnist(10000, rng=rng)
+        source = "synthetic (Fashion-MNIST files absent)"
+    xtr = xtr.reshape(len(xtr), -1).astype(np.float32) / np.float32(255.0)
+    xte = xte.reshape(len(xte), -1).astype(np.float32) / np.float32(255.0)
+    if n_train:
+        xtr, ytr = xtr[:n_train], ytr[:n_train]
+    return xtr, ytr.astype(np.int64), xte, yte.astype(np.int64), source
+
+
+def mlp_flops_per_sample() -> float:
+    """Matmul FLOPs of one training sample of 784-256-128-10: forward x W (2 m n per layer), backward
+    dW = x^T g for every layer and dX = g W^T for all but the first (the input needs no gradient)."""
+    dims = [784, *HIDDEN, 10]
+    layers = list(zip(dims[:-1], dims[1:]))
+    forward = sum(2 * a * b for a, b in layers)
+    backward = sum(2 * a * b for a, b in layers) + sum(2 * a * b for a, b in layers[1:])
+    return float(forward + backward)
+
+
+# --------------------------------------------------------------------------- MLP epoch
+def mlp_neuralab(xtr, ytr, xte, yte, batch_size: int, epochs: int, seed: int) -> dict:
+    import neuralab as nl
+    from neuralab import nn, optim
+    from neuralab.data import DataLoader
+
+    rng = nl.seed(seed)
+    model = nn.Sequential([nn.Dense(HIDDEN[0], activation="relu"), nn.Dense(HIDDEN[1], activation="relu"),
+                           nn.Dense(10)])
+    model(nl.tensor(xtr[:2]))  # build the lazy layers before timing
+    loss_fn = nn.CrossEntropyLoss()
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    loader = DataLoader((xtr, ytr), batch_size=batch_size, shuffle=True, rng=rng)
+    times = []
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        for xb, yb in loader:
+            loss = loss_fn(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        times.append(time.perf_counter() - t0)
+    model.eval()
+    with nl.no_grad():
+        pred = model(xte).data.argmax(axis=1)
+    return {"epoch_seconds": times, "test_accuracy": float((pred == yte).mean())}
+
+
+def mlp_torch(xtr, ytr, xte, yte, batch_size: int, epochs: int, seed: int) -> dict:
+    import torch
+
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, HIDDEN[0]), torch.nn.ReLU(), torch.nn.Linear(HIDDEN[0], HIDDEN[1]),
+        torch.nn.ReLU(), torch.nn.Linear(HIDDEN[1], 10),
+    )
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    xt, yt = torch.from_numpy(xtr), torch.from_numpy(ytr)
+    gen = torch.Generator().manual_seed(seed)
+    times = []
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        perm = torch.randperm(len(xt), generator=gen)
+        for i in range(0, len(xt), batch_size):
+            idx = perm[i : i + batch_size]
+            loss = loss_fn(model(xt[idx]), yt[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        times.append(time.perf_counter() - t0)
+    with torch.no_grad():
+        pred = model(torch.from_numpy(xte)).argmax(1).numpy()
+    return {"epoch_seconds": times, "test_accuracy": float((pred == yte).mean())}
+
+
+def mlp_sklearn(xtr, ytr, xte, yte, batch_size: int, epochs: int, seed: int) -> dict:
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(hidden_layer_sizes=HIDDEN, solver="adam", learning_rate_init=1e-3,
+                        batch_size=batch_size, max_iter=1, shuffle=True, random_state=seed,
+                        warm_start=True, tol=0.0)
+    times = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(epochs):
+            t0 = time.perf_counter()
+            clf.fit(xtr, ytr)
+            times.append(time.perf_counter() - t0)
+    return {"epoch_seconds": times, "test_accuracy": float((clf.predict(xte) == yte).mean())}
+
+
+# --------------------------------------------------------------------------- small network
+def small_neuralab(steps: int, seed: int) -> dict:
+    import neuralab as nl
+    from neuralab import nn, optim
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((16, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 16)
+    nl.seed(seed)
+    model = nn.Sequential([nn.Dense(64, activation="relu", input_dim=4), nn.Dense(3)])
+    loss_fn = nn.CrossEntropyLoss()
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+
+    def step():
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return _time_steps(step, steps)
+
+
+def small_torch(steps: int, seed: int) -> dict:
+    import torch
+
+    rng = np.random.default_rng(seed)
+    x = torch.from_numpy(rng.standard_normal((16, 4)).astype(np.float32))
+    y = torch.from_numpy(rng.integers(0, 3, 16))
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 64), torch.nn.ReLU(), torch.nn.Linear(64, 3))
+    loss_fn = torch.nn.CrossEntropyLoss()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step():
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return _time_steps(step, steps)
+
+
+def _time_steps(step, steps: int) -> dict:
+    for _ in range(min(200, steps)):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return {"step_microseconds": (time.perf_counter() - t0) / steps * 1e6}
+
+
+# --------------------------------------------------------------------------- import and GEMM
+def import_time(framework: str) -> dict:
+    t0 = time.perf_counter()
+    __import__({"neuralab": "neuralab", "torch": "torch", "sklearn": "sklearn.neural_network"}[framework])
+    return {"import_seconds": time.perf_counter() - t0}
+
+
+def gemm_rate(n: int = 2048, repeats: int = 5) -> dict:
+    """Single-precision GEMM rate with NumPy: the best of several n x n products (2 n^3 FLOPs each)."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    a @ b
+    best = min(_timed(lambda: a @ b) for _ in range(repeats))
+    return {"gflops": 2 * n**3 / best / 1e9}
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.worker")
+    parser.add_argument("task", choices=["mlp", "small", "import", "gemm"])
+    parser.add_argument("framework", nargs="?", default="numpy")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--n-train", type=int, default=0)
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    if args.framework == "torch" and args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    if args.task == "import":
+        result = import_time(args.framework)
+    elif args.task == "gemm":
+        result = gemm_rate()
+    elif args.task == "small":
+        result = {"neuralab": small_neuralab, "torch": small_torch}[args.framework](args.steps, args.seed)
+    else:
+        xtr, ytr, xte, yte, source = load_data(args.n_train or None)
+        run = {"neuralab": mlp_neuralab, "torch": mlp_torch, "sklearn": mlp_sklearn}[args.framework]
+        result = run(xtr, ytr, xte, yte, args.batch_size, args.epochs, args.seed)
+        result["data"] = source
+        result["n_train"] = len(xtr)
+        result["flops_per_epoch"] = mlp_flops_per_sample() * len(xtr)
+    result["peak_rss_mb"] = peak_rss_mb()
+    json.dump(result, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
