@@ -1,0 +1,18 @@
+"""Data sets: loaders for files on disk (CSV, IDX/Fashion-MNIST), iris, and small generated sets."""
+
+from .fashion_mnist import (
+    FASHION_MNIST_CLASSES,
+    FASHION_MNIST_DIR,
+    load_fashion_mnist,
+    make_synthetic_like_fashion_mnist,
+)
+from .idx import read_idx
+from .iris import IRIS_CLASS_NAMES, IRIS_FEATURE_NAMES, load_iris
+from .tabular import load_csv
+from .toy import make_xor
+
+__all__ = [
+    "FASHION_MNIST_CLASSES", "FASHION_MNIST_DIR", "IRIS_CLASS_NAMES", "IRIS_FEATURE_NAMES",
+    "load_csv", "load_fashion_mnist", "load_iris", "make_synthetic_like_fashion_mnist",
+    "make_xor", "read_idx",
+]
