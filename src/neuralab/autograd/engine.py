@@ -63,7 +63,8 @@ def is_grad_enabled() -> bool:
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum ``grad`` over the axes that broadcasting added or stretched, giving an array of ``shape``."""
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving an array of
+    ``shape``."""
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)

@@ -57,7 +57,13 @@ class Function:
             if str(err).startswith(fn.name + ":"):
                 raise
             shapes = ", ".join(str(np.shape(a)) for a in arrays)
-            raise type(err)(f"{fn.name}: {err} (input shapes {shapes})") from None
+            message = f"{fn.name}: {err} (input shapes {shapes})"
+            try:
+                wrapped = type(err)(message)
+            except TypeError:  # NumPy's ufunc errors take structured arguments, not a message
+                base = next(t for t in (ValueError, IndexError, TypeError) if isinstance(err, t))
+                wrapped = base(message)
+            raise wrapped from None
         if GRAD_MODE.enabled:
             needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
             if True in needs:

@@ -71,7 +71,9 @@ def gradcheck(
         else:
             xs.append(x)
     if not checked:
-        raise ValueError("gradcheck: no floating-point input to check; pass float tensors or arrays")
+        raise ValueError(
+            "gradcheck: no floating-point input to check; pass float tensors or arrays"
+        )
 
     out = fn(*xs)
     if not isinstance(out, Tensor):

@@ -21,7 +21,8 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
         arr = arr.astype(DEFAULT_FLOAT)
     elif arr.dtype.kind == "O":
         raise TypeError(
-            f"tensor expected numbers (a scalar, a nested list or an ndarray), got {type(data).__name__}"
+            "tensor expected numbers (a scalar, a nested list or an ndarray), got "
+            f"{type(data).__name__}"
         )
     return arr
 
@@ -146,7 +147,7 @@ class Tensor:
 
     # ----------------------------------------------------------------- autograd
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
-        """Compute d self / d leaf for every leaf that requires a gradient and add it to its ``.grad``.
+        """Compute d self / d leaf for every leaf that requires a gradient; add it to its ``.grad``.
 
         ``grad`` is the gradient flowing into this tensor; it may be omitted only for a
         one-element tensor (a loss), where it is 1.
@@ -182,7 +183,9 @@ class Tensor:
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         if flag and self.data.dtype.kind not in "fc":
-            raise TypeError(f"only floating-point tensors can require gradients, got {self.data.dtype}")
+            raise TypeError(
+                f"only floating-point tensors can require gradients, got {self.data.dtype}"
+            )
         self.requires_grad = bool(flag)
         return self
 

@@ -1,5 +1,6 @@
-"""Differentiable ops, one file per family.  Each op is a :class:`~neuralab.autograd.function.Function`
-subclass with ``forward`` and ``backward`` side by side, plus a plain function that applies it."""
+"""Differentiable ops, one file per family.  Each op is a
+:class:`~neuralab.autograd.function.Function` subclass with ``forward`` and ``backward`` side by
+side, plus a plain function that applies it."""
 
 from .activation import (
     elu,

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..function import Function
 from ..tensor import Tensor
-from ._util import expand_reduced, operand
+from ._util import expand_reduced, float_operand, operand
 
 _SQRT_2_OVER_PI = float(np.sqrt(2.0 / np.pi))
 
@@ -64,7 +64,8 @@ class ELU(Function):
     def forward(self, a, alpha=1.0):
         self.alpha = alpha
         self.pos = a > 0
-        self.out = np.where(self.pos, a, alpha * np.expm1(np.minimum(a, 0))).astype(a.dtype, copy=False)
+        out = np.where(self.pos, a, alpha * np.expm1(np.minimum(a, 0)))
+        self.out = out.astype(a.dtype, copy=False)
         return self.out
 
     def backward(self, grad):
@@ -141,12 +142,12 @@ class LogSumExp(Function):
 
 
 def tanh(a: Any) -> Tensor:
-    return Tanh.apply(operand(a))
+    return Tanh.apply(float_operand(a))
 
 
 def sigmoid(a: Any) -> Tensor:
     """Logistic function 1 / (1 + e^-a)."""
-    return Sigmoid.apply(operand(a))
+    return Sigmoid.apply(float_operand(a))
 
 
 def relu(a: Any) -> Tensor:
@@ -154,16 +155,16 @@ def relu(a: Any) -> Tensor:
 
 
 def leaky_relu(a: Any, alpha: float = 0.01) -> Tensor:
-    return LeakyReLU.apply(operand(a), alpha=alpha)
+    return LeakyReLU.apply(float_operand(a), alpha=alpha)
 
 
 def elu(a: Any, alpha: float = 1.0) -> Tensor:
-    return ELU.apply(operand(a), alpha=alpha)
+    return ELU.apply(float_operand(a), alpha=alpha)
 
 
 def gelu(a: Any) -> Tensor:
     """GELU in its tanh approximation (PyTorch's ``approximate="tanh"``)."""
-    return GELU.apply(operand(a))
+    return GELU.apply(float_operand(a))
 
 
 def step(a: Any) -> Tensor:
@@ -172,12 +173,12 @@ def step(a: Any) -> Tensor:
 
 
 def softmax(a: Any, axis: int = -1) -> Tensor:
-    return Softmax.apply(operand(a), axis=axis)
+    return Softmax.apply(float_operand(a), axis=axis)
 
 
 def log_softmax(a: Any, axis: int = -1) -> Tensor:
-    return LogSoftmax.apply(operand(a), axis=axis)
+    return LogSoftmax.apply(float_operand(a), axis=axis)
 
 
 def logsumexp(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    return LogSumExp.apply(operand(a), axis=axis, keepdims=keepdims)
+    return LogSumExp.apply(float_operand(a), axis=axis, keepdims=keepdims)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..function import Function
 from ..tensor import Tensor
-from ._util import binary_operands, operand
+from ._util import binary_operands, division_operands, float_operand, operand
 
 
 class Add(Function):
@@ -60,7 +60,8 @@ class Div(Function):
 
 
 class Power(Function):
-    """z = a ** b;  dz/da = b a^(b-1), dz/db = z ln a (defined where a > 0)."""
+    """z = a ** b;  dz/da = b a^(b-1) (0 where b = 0, also at a = 0, as torch),
+    dz/db = z ln a (defined where a > 0; 0 elsewhere)."""
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -71,8 +72,18 @@ class Power(Function):
         a, b = self.a, self.b
         ga = gb = None
         if self.needs[0]:
-            ga = grad * b * np.power(a, b - 1) if not (np.ndim(b) == 0 and b == 2) else grad * 2 * a
+            if np.ndim(b) == 0 and b == 2:
+                ga = grad * 2 * a
+            elif np.ndim(b) == 0 and b == 0:
+                ga = np.zeros_like(grad)  # a ** 0 is constant; b a^(b-1) would be 0 * inf at a = 0
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ga = grad * b * np.power(a, b - 1)
+                if np.ndim(b) != 0:
+                    ga = np.where(b == 0, 0, ga)
         if self.needs[1]:
+            # a Python or integer base (2 ** x) would make ln a float64 and upcast the gradient
+            a = np.asarray(a, dtype=self.out.dtype)
             with np.errstate(divide="ignore", invalid="ignore"):
                 gb = grad * self.out * np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)
         return ga, gb
@@ -178,20 +189,31 @@ class Where(Function):
 
 
 class Clip(Function):
-    """z = min(max(a, lo), hi);  dz/da = 1 where lo <= a <= hi, else 0 (as torch.clamp)."""
+    """z = min(max(a, lo), hi);  dz/da = 1 where lo <= a <= hi, else 0 (as torch.clamp).
+    A bound given as a tensor gets the gradient where it is the output:
+    dz/dlo = [a < lo], dz/dhi = [a > hi]."""
 
     def forward(self, a, lo=None, hi=None):
         if lo is None and hi is None:
             raise ValueError("clip: give a_min, a_max or both")
-        self.mask = np.ones(np.shape(a), dtype=bool)
-        if lo is not None:
-            self.mask &= a >= lo
-        if hi is not None:
-            self.mask &= a <= hi
+        self.below = None if lo is None else a < lo
+        self.above = None if hi is None else a > hi
         return np.clip(a, lo, hi)
 
     def backward(self, grad):
-        return (grad * self.mask, None, None)
+        below, above = self.below, self.above
+        zero = np.zeros((), dtype=grad.dtype)
+        if below is None:
+            outside = above
+        elif above is None:
+            outside = below
+        else:
+            outside = below | above
+        return (
+            np.where(outside, zero, grad) if self.needs[0] else None,
+            np.where(below, grad, zero) if self.needs[1] else None,
+            np.where(above, grad, zero) if self.needs[2] else None,
+        )
 
 
 class AsType(Function):
@@ -223,7 +245,7 @@ def mul(a: Any, b: Any) -> Tensor:
 
 def div(a: Any, b: Any) -> Tensor:
     """a / b with broadcasting."""
-    return Div.apply(*binary_operands(a, b))
+    return Div.apply(*division_operands(a, b))
 
 
 def power(a: Any, b: Any) -> Tensor:
@@ -237,16 +259,16 @@ def neg(a: Any) -> Tensor:
 
 def exp(a: Any) -> Tensor:
     """e ** a."""
-    return Exp.apply(operand(a))
+    return Exp.apply(float_operand(a))
 
 
 def log(a: Any) -> Tensor:
     """Natural logarithm."""
-    return Log.apply(operand(a))
+    return Log.apply(float_operand(a))
 
 
 def sqrt(a: Any) -> Tensor:
-    return Sqrt.apply(operand(a))
+    return Sqrt.apply(float_operand(a))
 
 
 def abs(a: Any) -> Tensor:  # noqa: A001 - NumPy's name
@@ -264,16 +286,28 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
-    """Pick ``x`` where ``condition`` is true and ``y`` elsewhere (``condition`` gets no gradient)."""
+    """Pick ``x`` where ``condition`` is true and ``y`` elsewhere; ``condition`` gets no
+    gradient."""
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     x, y = binary_operands(x, y)
     return Where.apply(cond, x, y)
 
 
 def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
-    """Limit values to [a_min, a_max]; either bound may be None."""
-    return Clip.apply(operand(a), a_min, a_max)
+    """Limit values to [a_min, a_max]: z = min(max(a, a_min), a_max); either bound may be None.
+    Bounds may be scalars, arrays or tensors (a tensor bound receives its share of the gradient)."""
+    a = operand(a)
+    # bounds follow a's dtype: a float64 bound would make np.clip return float64
+    lo = None if a_min is None else operand(a_min, a)
+    hi = None if a_max is None else operand(a_max, a)
+    return Clip.apply(a, lo, hi)
 
 
 def astype(a: Any, dtype: Any) -> Tensor:
-    return AsType.apply(operand(a), dtype=np.dtype(dtype))
+    """``a`` converted to ``dtype``; only a cast to a floating dtype stays in the graph (an integer
+    tensor cannot carry a gradient, as in torch)."""
+    dtype, a = np.dtype(dtype), operand(a)
+    if dtype.kind != "f":
+        data = a.data if isinstance(a, Tensor) else np.asarray(a)
+        return Tensor._from_op(data.astype(dtype), None)
+    return AsType.apply(a, dtype=dtype)

@@ -55,7 +55,8 @@ class Linear(Function):
     def forward(self, x, weight, bias=None):
         if x.shape[-1] != weight.shape[0]:
             raise ValueError(
-                f"linear: input has {x.shape[-1]} features but the weight expects {weight.shape[0]} "
+                f"linear: input has {x.shape[-1]} features but the weight expects "
+                f"{weight.shape[0]} "
                 f"(shapes {x.shape} and {weight.shape})"
             )
         self.x, self.weight = x, weight

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..function import Function
 from ..tensor import Tensor
-from ._util import expand_reduced, normalize_axis, operand
+from ._util import expand_reduced, float_operand, normalize_axis, operand
 
 
 def _count(shape: tuple[int, ...], axis: Any) -> int:
@@ -23,7 +23,8 @@ class Sum(Function):
         return np.sum(a, axis=axis, keepdims=keepdims)
 
     def backward(self, grad):
-        return (np.broadcast_to(expand_reduced(grad, self.shape, self.axis, self.keepdims), self.shape),)
+        g = expand_reduced(grad, self.shape, self.axis, self.keepdims)
+        return (np.broadcast_to(g, self.shape),)
 
 
 class Mean(Function):
@@ -34,7 +35,8 @@ class Mean(Function):
         return np.mean(a, axis=axis, keepdims=keepdims)
 
     def backward(self, grad):
-        g = expand_reduced(grad, self.shape, self.axis, self.keepdims) / _count(self.shape, self.axis)
+        g = expand_reduced(grad, self.shape, self.axis, self.keepdims)
+        g = g / _count(self.shape, self.axis)
         return (np.broadcast_to(g, self.shape),)
 
 
@@ -84,7 +86,7 @@ def sum(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
 
 
 def mean(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    return Mean.apply(operand(a), axis=axis, keepdims=keepdims)
+    return Mean.apply(float_operand(a), axis=axis, keepdims=keepdims)
 
 
 def max(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
@@ -99,4 +101,4 @@ def min(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
 
 def var(a: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """Variance over ``axis``; ``ddof=0`` (the population variance, NumPy's default)."""
-    return Var.apply(operand(a), axis=axis, keepdims=keepdims, ddof=ddof)
+    return Var.apply(float_operand(a), axis=axis, keepdims=keepdims, ddof=ddof)

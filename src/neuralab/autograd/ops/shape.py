@@ -8,7 +8,7 @@ import numpy as np
 
 from ..function import Function
 from ..tensor import Tensor
-from ._util import normalize_axis, operand
+from ._util import cast_integers, normalize_axis, operand
 
 
 class Reshape(Function):
@@ -26,7 +26,10 @@ class Transpose(Function):
     """z = a with its axes permuted;  da = g with the inverse permutation."""
 
     def forward(self, a, axes=None):
-        self.axes = tuple(reversed(range(a.ndim))) if axes is None else normalize_axes_perm(axes, a.ndim)
+        if axes is None:
+            self.axes = tuple(reversed(range(a.ndim)))
+        else:
+            self.axes = normalize_axes_perm(axes, a.ndim)
         return np.transpose(a, self.axes)
 
     def backward(self, grad):
@@ -134,7 +137,8 @@ permute = transpose
 
 
 def flatten(a: Any) -> Tensor:
-    """A 1-d copy of the tensor's elements (NumPy's ``flatten``); ``nn.Flatten`` keeps the batch axis."""
+    """The tensor's elements as a 1-d tensor (NumPy's ``flatten``, but a view when possible);
+    ``nn.Flatten`` keeps the batch axis."""
     return reshape(a, (-1,))
 
 
@@ -158,7 +162,12 @@ def _same_dtype(tensors: Sequence[Any]) -> list[Any]:
     if not isinstance(tensors, (list, tuple)) or not tensors:
         raise TypeError("expected a non-empty list or tuple of tensors")
     first = next((t for t in tensors if isinstance(t, Tensor)), None)
-    return [operand(t, first) for t in tensors]
+    floats = (t for t in tensors if isinstance(t, Tensor) and t.data.dtype.kind == "f")
+    floating = next(floats, None)
+    if floating is None:
+        return [operand(t, first) for t in tensors]
+    # integer pieces take the floating dtype: NumPy would make float32 + int64 a float64 result
+    return [cast_integers(operand(t, floating), floating.data.dtype) for t in tensors]
 
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
