@@ -1,0 +1,224 @@
+"""neuralab.save / neuralab.load and the safetensors helpers of neuralab.io: bit-exact round trips,
+interoperability with the `safetensors` package, clear errors for bad files, atomic writes."""
+
+import json
+import os
+import struct
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file, save_file
+
+import neuralab as nl
+from neuralab import nn
+from neuralab.io import SafetensorsError, atomic_write, read_safetensors, write_safetensors
+
+
+def trained_model():
+    rng = np.random.default_rng(0)
+    model = nn.Sequential([
+        nn.Dense(8, input_dim=4, activation="relu", kernel_regularizer=nn.L2(1e-3), rng=0),
+        nn.BatchNorm(),
+        nn.Dropout(0.2),
+        nn.Residual(nn.Dense(8, activation=nn.LeakyReLU(0.2), kernel_initializer="he_normal")),
+        nn.LayerNorm(),
+        nn.Dense(3, activation="softmax"),
+    ])
+    for _ in range(3):  # moves the BatchNorm running statistics away from 0 and 1
+        model(rng.normal(size=(16, 4)))
+    return model
+
+
+def test_round_trip_is_bit_exact(tmp_path):
+    model = trained_model()
+    path = nl.save(model, tmp_path / "model.safetensors")
+    loaded = nl.load(path)
+    assert loaded.training  # a loaded model starts in training mode, like a new one
+    assert type(loaded) is nn.Sequential and [type(m) for m in loaded] == [type(m) for m in model]
+    original, restored = model.state_dict(), loaded.state_dict()
+    assert list(original) == list(restored)
+    for name in original:
+        assert original[name].dtype == restored[name].dtype
+        assert original[name].tobytes() == restored[name].tobytes(), name
+    x = np.random.default_rng(1).normal(size=(5, 4)).astype(np.float32)
+    model.eval()
+    loaded.eval()
+    np.testing.assert_array_equal(loaded(x).data, model(x).data)
+    assert loaded[3].module.activation.alpha == 0.2 and loaded[0].kernel_regularizer == nn.L2(1e-3)
+    assert [m.name for m in loaded] == [m.name for m in model]
+
+
+def test_saved_file_is_readable_by_the_safetensors_package(tmp_path):
+    model = trained_model()
+    path = nl.save(model, tmp_path / "model.safetensors")
+    theirs = load_file(str(path))
+    assert set(theirs) == set(model.state_dict())
+    for name, arr in model.state_dict().items():
+        np.testing.assert_array_equal(theirs[name], arr)
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+    architecture = json.loads(header["__metadata__"]["neuralab.architecture"])
+    assert architecture["model"]["class"] == "Sequential"
+    assert (8 + n) % 8 == 0  # data aligned as the reference writer does
+
+
+def test_files_of_the_safetensors_package_are_read(tmp_path):
+    arrays = {
+        "f64": np.arange(6, dtype=np.float64).reshape(2, 3),
+        "f16": np.array([1.5, -2.0], dtype=np.float16),
+        "i64": np.array([[-1, 2**40]], dtype=np.int64),
+        "i8": np.array([-128, 127], dtype=np.int8),
+        "u8": np.array([0, 255], dtype=np.uint8),
+        "flag": np.array([True, False, True]),
+        "scalar": np.array(3.25, dtype=np.float32),
+        "empty": np.zeros((0, 4), dtype=np.float32),
+    }
+    path = tmp_path / "theirs.safetensors"
+    save_file(arrays, str(path), metadata={"source": "safetensors"})
+    ours, metadata = read_safetensors(path)
+    assert metadata == {"source": "safetensors"}
+    for name, arr in arrays.items():
+        assert ours[name].dtype == arr.dtype and ours[name].shape == arr.shape, name
+        np.testing.assert_array_equal(ours[name], arr)
+    # and what we write with the same arrays, they read back identically
+    write_safetensors(tmp_path / "ours.safetensors", arrays, {"k": "v"})
+    back = load_file(str(tmp_path / "ours.safetensors"))
+    for name, arr in arrays.items():
+        assert back[name].dtype == arr.dtype
+        np.testing.assert_array_equal(back[name], arr)
+    assert ours["f64"].flags.writeable
+
+
+def test_truncated_file_is_a_clear_error(tmp_path):
+    path = nl.save(trained_model(), tmp_path / "model.safetensors")
+    data = path.read_bytes()
+    for cut in (len(data) - 10, 30, 5):
+        broken = tmp_path / f"cut{cut}.safetensors"
+        broken.write_bytes(data[:cut])
+        with pytest.raises(SafetensorsError, match="truncated") as info:
+            nl.load(broken)
+        assert str(broken) in str(info.value)
+
+
+def test_corrupted_and_foreign_files_are_clear_errors(tmp_path):
+    path = nl.save(trained_model(), tmp_path / "model.safetensors")
+    data = bytearray(path.read_bytes())
+
+    flipped = bytearray(data)
+    flipped[-3] ^= 0xFF  # one byte of tensor data
+    (tmp_path / "flipped.safetensors").write_bytes(bytes(flipped))
+    with pytest.raises(SafetensorsError, match="checksum"):
+        nl.load(tmp_path / "flipped.safetensors")
+
+    (n,) = struct.unpack("<Q", data[:8])
+    garbled = bytearray(data)
+    garbled[8 + n // 2] = ord("\x01")  # inside the JSON header
+    (tmp_path / "garbled.safetensors").write_bytes(bytes(garbled))
+    with pytest.raises(SafetensorsError, match="corrupted header|not a safetensors"):
+        nl.load(tmp_path / "garbled.safetensors")
+
+    png = tmp_path / "picture.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    with pytest.raises(SafetensorsError, match=r"picture\.png: not a safetensors file"):
+        nl.load(png)
+
+    text = tmp_path / "notes.txt"
+    text.write_text("just some text, long enough to have a header length field")
+    with pytest.raises(SafetensorsError, match="notes.txt"):
+        nl.load(text)
+
+
+def test_plain_safetensors_file_is_not_mistaken_for_a_model(tmp_path):
+    path = tmp_path / "weights.safetensors"
+    save_file({"w": np.ones((2, 2), np.float32)}, str(path))
+    with pytest.raises(SafetensorsError, match="without a neuralab architecture"):
+        nl.load(path)
+
+
+def test_weights_that_do_not_fit_the_architecture_name_the_parameter(tmp_path):
+    model = nn.Sequential([nn.Dense(3, input_dim=2)])
+    path = nl.save(model, tmp_path / "m.safetensors")
+    arrays, metadata = read_safetensors(path)
+    arrays["0.weight"] = np.zeros((5, 3), np.float32)
+    write_safetensors(path, arrays, {k: v for k, v in metadata.items() if k != "neuralab.sha256"})
+    with pytest.raises(SafetensorsError, match=r"m\.safetensors.*'0\.weight'"):
+        nl.load(path)
+
+
+def test_custom_layers_round_trip_once_registered(tmp_path):
+    @nn.register
+    class Affine(nn.Module):
+        def __init__(self, size):
+            self.size = size
+            self.scale = nn.Parameter(np.full(size, 2.0))
+
+        def forward(self, x):
+            return x * self.scale
+
+        def get_config(self):
+            return {"size": self.size}
+
+    model = nn.Sequential([nn.Dense(3, input_dim=2), Affine(3)])
+    model[1].scale.data[...] = [1.0, 2.0, 3.0]
+    loaded = nl.load(nl.save(model, tmp_path / "custom.safetensors"))
+    np.testing.assert_array_equal(loaded[1].scale.data, [1.0, 2.0, 3.0])
+
+    class Plain(nn.Module):
+        def forward(self, x):
+            return x
+
+    with pytest.raises(TypeError, match="register"):
+        nl.save(nn.Sequential([Plain()]), tmp_path / "plain.safetensors")
+    assert not (tmp_path / "plain.safetensors").exists()
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
+    path = tmp_path / "model.safetensors"
+    atomic_write(path, b"old contents")
+
+    def chunks():
+        yield b"new "
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        atomic_write(path, chunks())
+    assert path.read_bytes() == b"old contents"
+    assert os.listdir(tmp_path) == ["model.safetensors"]  # no temporary file left behind
+
+
+def test_save_keeps_the_old_file_when_the_rename_fails(tmp_path, monkeypatch):
+    path = nl.save(nn.Sequential([nn.Dense(2, input_dim=2)]), tmp_path / "m.safetensors")
+    before = path.read_bytes()
+
+    def failing_replace(src, dst):
+        raise OSError("simulated crash before the rename")
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(OSError, match="simulated"):
+        nl.save(nn.Sequential([nn.Dense(4, input_dim=4)]), path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["m.safetensors"]
+    assert nl.load(path)[0].units == 2
+
+
+def test_atomic_write_accepts_arrays_and_keeps_permissions(tmp_path):
+    path = tmp_path / "data.bin"
+    atomic_write(path, np.arange(4, dtype=np.uint8))
+    assert path.read_bytes() == bytes([0, 1, 2, 3])
+    os.chmod(path, 0o640)
+    atomic_write(path, b"x")
+    assert path.stat().st_mode & 0o777 == 0o640
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        atomic_write(tmp_path / "missing" / "f.bin", b"x")
+
+
+def test_write_safetensors_rejects_bad_input(tmp_path):
+    with pytest.raises(TypeError, match="metadata must map strings to strings"):
+        write_safetensors(tmp_path / "a", {"w": np.ones(2)}, {"epochs": 3})
+    with pytest.raises(TypeError, match="dtype complex128"):
+        write_safetensors(tmp_path / "a", {"w": np.ones(2, dtype=complex)})
+    with pytest.raises(ValueError, match="invalid tensor name"):
+        write_safetensors(tmp_path / "a", {"__metadata__": np.ones(2)})
+    with pytest.raises(TypeError, match="nn.Module"):
+        nl.save({"w": np.ones(2)}, tmp_path / "b")
