@@ -32,6 +32,7 @@ class AdaGrad(Optimizer):
     """
 
     _n_scratch = 2
+    _flat_update = True
 
     def __init__(
         self,

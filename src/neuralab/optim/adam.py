@@ -37,6 +37,7 @@ class Adam(Optimizer):
     """
 
     _n_scratch = 2
+    _flat_update = True
     _decoupled = False
 
     def __init__(

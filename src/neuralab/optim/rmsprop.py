@@ -33,6 +33,7 @@ class RMSProp(Optimizer):
     """
 
     _n_scratch = 2
+    _flat_update = True
 
     def __init__(
         self,
