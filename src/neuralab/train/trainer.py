@@ -1,0 +1,834 @@
+"""The training loop (학습 과정): forward, loss, backward, update, over epochs of mini-batches.
+
+One training step, exactly as the lecture draws it::
+
+    model.train()
+    outputs = model(x_batch)                                    # 순전파 (forward)
+    loss = loss_fn(outputs, y_batch) + model.regularization_loss()   # 오차 계산 (+ L1/L2 penalty)
+    optimizer.zero_grad()
+    loss.backward()                                             # 오류 역전파 (backprop)
+    optimizer.step()                                            # 가중치 업데이트 (update)
+
+:class:`Trainer` repeats it over the batches of an epoch and over epochs, evaluates on validation
+data under ``no_grad()`` and ``model.eval()`` after every epoch, and calls the callbacks of
+:mod:`neuralab.train.callbacks` around each step (the Keras protocol).  Everything optional
+(progress display, early stopping, schedules, checkpoints, statistics) is a callback.
+
+What the numbers in the history mean:
+
+* ``loss`` is the mean of the per-batch training losses over the epoch, weighted by batch size,
+  including the model's regularization penalty: the objective the optimizer minimized.  The
+  weights change during the epoch, so it is a *running* figure, as in Keras.
+* ``accuracy`` (and every other metric) on the training data is computed, at the end of the
+  epoch, from the outputs each batch produced during its own forward pass: a running value over
+  the epoch like Keras', not a re-evaluation with the final weights.
+* ``val_loss`` and ``val_<metric>`` are computed after the epoch with the final weights of that
+  epoch, in evaluation mode (dropout off, batch norm on running statistics); ``val_loss`` also
+  includes the regularization penalty, so it is comparable with ``loss``.
+* ``lr`` is the learning rate used during the epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Tensor, no_grad
+from ..random import get_rng
+from . import callbacks as cbks
+from .checkpoint import apply_callback_states, load_checkpoint
+
+__all__ = ["Trainer"]
+
+# Validation and prediction batches: big enough to amortize the Python overhead per batch, small
+# enough to keep activations of a wide network in cache-friendly memory.
+_EVAL_BATCH = 1024
+
+_CLASSIFICATION_LOSSES = {
+    # class name -> (task, kind of outputs)
+    "CrossEntropyLoss": ("multiclass", None),  # kind from `from_logits`
+    "NLLLoss": ("multiclass", "log_probabilities"),
+    "BCEWithLogitsLoss": ("binary", "logits"),
+    "BCELoss": ("binary", "probabilities"),
+}
+_REGRESSION_LOSSES = {"MSELoss", "L1Loss", "HuberLoss", "MAELoss", "SmoothL1Loss"}
+
+
+class Trainer:
+    """Trains a model: the loop, validation, metrics, callbacks, prediction.
+
+    Args:
+        model: a :class:`neuralab.nn.Module` (for instance a ``Sequential``).
+        loss: a loss object (``nn.CrossEntropyLoss()``), a callable ``(outputs, targets) ->
+            Tensor`` returning the mean over the batch, or a name for ``nn.get_loss``
+            (``"cross_entropy"``, ``"mse"``...).
+        optimizer: an optimizer over ``model.parameters()`` or a name for ``optim.get``
+            (``"adam"``, ``"sgd"``...) created with its default learning rate (0.01 for SGD,
+            as Keras) once the model has built its weights.
+        metrics: names for ``get_metric`` (``"accuracy"``, ``"f1"``, ``"mae"``...) or callables
+            ``(y_true, y_pred) -> float``.  Default: ``["accuracy"]`` for classification losses,
+            none for regression losses.  For classification losses, metrics receive class labels
+            (argmax of the outputs, or the outputs thresholded for binary losses); otherwise
+            they receive the raw outputs.
+        scheduler: a learning-rate schedule from :mod:`neuralab.optim.lr_scheduler`, stepped once
+            at the end of every epoch (``ReduceLROnPlateau`` with ``val_loss``, or ``loss``
+            without validation data).
+        rng: generator or seed for the shuffles of array data (``None``: the library generator
+            of :func:`neuralab.seed`, looked up when ``fit`` starts).
+
+    >>> trainer = Trainer(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-2))
+    >>> history = trainer.fit(x_train, y_train, validation_split=0.2, epochs=50)
+    >>> trainer.evaluate(x_test, y_test)
+    {'loss': 0.07..., 'accuracy': 0.97...}
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        loss: Any,
+        optimizer: Any,
+        metrics: Sequence[str | Callable[..., float]] | None = None,
+        scheduler: Any = None,
+        rng: np.random.Generator | int | None = None,
+    ) -> None:
+        if not callable(model):
+            raise TypeError(f"Trainer expected a model (an nn.Module), got {type(model).__name__}")
+        self.model = model
+        self.loss_fn = _resolve_loss(loss)
+        self._optimizer_name: str | None = None
+        if isinstance(optimizer, str):
+            self._optimizer_name = optimizer
+            self.optimizer: Any = None
+        elif not (hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")):
+            raise TypeError(
+                "Trainer expected an optimizer object (with step() and zero_grad()) or a name such "
+                f"as 'adam', got {optimizer!r}"
+            )
+        else:
+            self.optimizer = optimizer
+        self.scheduler = scheduler
+        self._task, self._output_kind = _loss_task(self.loss_fn)
+        if metrics is None:
+            metrics = [] if self._task == "regression" else ["accuracy"]
+        elif isinstance(metrics, str) or callable(metrics):
+            metrics = [metrics]
+        self.metrics: dict[str, Callable[..., float]] = _resolve_metrics(metrics)
+        self._rng_arg = rng
+        self._rng = None if rng is None else get_rng(rng)
+        self.stop_training = False
+        self.history: cbks.History | None = None
+        self.epoch = 0
+        self.params: dict[str, Any] = {}
+        # set while fit() runs: what a checkpoint needs besides the model and optimizer
+        self.train_data: Any = None
+        self.callbacks: list[cbks.Callback] = []
+        self._start_epoch = 0
+        self._resume_state: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def rng(self) -> np.random.Generator:
+        """The generator that shuffles array data (the library generator unless one was given)."""
+        return self._rng if self._rng is not None else get_rng(None)
+
+    @property
+    def lr(self) -> float:
+        return self.optimizer.lr
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        x: Any,
+        y: Any = None,
+        *,
+        validation_data: Any = None,
+        validation_split: float = 0.0,
+        epochs: int = 1,
+        batch_size: int = 32,
+        shuffle: bool = True,
+        callbacks: Iterable[cbks.Callback] = (),
+        verbose: int | str = "auto",
+        initial_epoch: int = 0,
+        resume_from: str | None = None,
+    ) -> cbks.History:
+        """Train for ``epochs`` epochs and return the :class:`~neuralab.train.callbacks.History`.
+
+        Args:
+            x, y: input and target arrays with the same first dimension, or ``x`` a
+                ``DataLoader`` (or any iterable of ``(inputs, targets)`` batches) and ``y`` None.
+                Floating arrays are converted to float32 once, here.
+            validation_data: ``(x_val, y_val)`` or a ``DataLoader``, evaluated after every epoch.
+            validation_split: fraction of the array data held out for validation, as Keras
+                does it: the first ``floor(N * (1 - validation_split))`` samples train, the
+                *last* ones validate, chosen before any shuffling.  Shuffle (or use
+                ``train_test_split``) first when the data is sorted, e.g. by class.
+            epochs: index of the last epoch + 1 (with ``initial_epoch`` or a resumed checkpoint,
+                the total, not the number still to run, as in Keras).
+            batch_size: samples per step for array data (ignored for a ``DataLoader``).
+            shuffle: reshuffle array data at the start of every epoch (with :attr:`rng`).
+            callbacks: :class:`~neuralab.train.callbacks.Callback` objects; a ``History`` and
+                (unless ``verbose=0``) a ``ProgressBar`` are added when absent.
+            verbose: 0 silent, 1 a progress bar on a terminal (one line per epoch otherwise),
+                2 one line per epoch, "auto" = 1.
+            initial_epoch: epoch to start from (0-based).
+            resume_from: path of a checkpoint written by ``save_checkpoint`` (or the
+                ``BackupAndRestore`` callback): model, optimizer, scheduler, random generators,
+                history and callback states are restored and training continues after the saved
+                epoch, giving the same weights as an uninterrupted run.
+        """
+        epochs = _check_count(epochs, "epochs", allow_zero=True)
+        batch_size = _check_count(batch_size, "batch_size")
+        initial_epoch = _check_count(initial_epoch, "initial_epoch", allow_zero=True)
+        verbose = _check_verbose(verbose)
+        if not (isinstance(validation_split, (int, float)) and 0.0 <= validation_split < 1.0):
+            raise ValueError(
+                f"fit expected `validation_split` as a fraction in [0, 1), got {validation_split!r}"
+            )
+
+        train, val = self._prepare_data(
+            x, y, validation_data, float(validation_split), batch_size, shuffle
+        )
+        self.train_data = train
+        self._ensure_built(train.sample())
+        callback_list = self._make_callbacks(callbacks, verbose)
+        self.callbacks = callback_list
+        self.params = {
+            "epochs": epochs,
+            "steps": train.num_batches(),
+            "batch_size": batch_size,
+            "samples": train.num_samples(),
+            "verbose": verbose,
+            "do_validation": val is not None,
+            "metrics": list(self.metrics),
+        }
+        self.stop_training = False
+        self._start_epoch = initial_epoch
+
+        for cb in callback_list:
+            cb.set_trainer(self)
+        for cb in callback_list:
+            cb.on_train_begin({})
+        if resume_from is not None:
+            load_checkpoint(resume_from, self)
+        if self._resume_state is not None:
+            # from resume_from, a BackupAndRestore callback or an earlier load_checkpoint
+            apply_callback_states(self._resume_state["callbacks"], callback_list)
+            self._start_epoch = max(initial_epoch, self._resume_state["epoch"] + 1)
+            if self._resume_state["stop_training"]:
+                # saved after a callback had decided to stop: the run was over
+                self._start_epoch = epochs
+            self._resume_state = None
+
+        batch_begin = [cb for cb in callback_list if cb._uses("on_batch_begin")]
+        batch_end = [cb for cb in callback_list if cb._uses("on_batch_end")]
+        after_backward = [cb for cb in callback_list if cb._uses("on_after_backward")]
+        epoch_logs: dict[str, float] = {}
+        for epoch in range(self._start_epoch, epochs):
+            self.epoch = epoch
+            for cb in callback_list:
+                cb.on_epoch_begin(epoch, {})
+            lr = float(self.optimizer.lr)
+            epoch_logs = self._train_epoch(train, batch_begin, batch_end, after_backward)
+            if val is not None:
+                for key, value in self._evaluate_batches(val).items():
+                    epoch_logs["val_" + key] = value
+            epoch_logs["lr"] = lr
+            self._step_scheduler(epoch_logs)
+            for cb in callback_list:
+                cb.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        for cb in callback_list:
+            cb.on_train_end(epoch_logs)
+        self.train_data = None
+        return self.history  # type: ignore[return-value]
+
+    def _train_epoch(
+        self,
+        train: _Batches,
+        batch_begin: list[cbks.Callback],
+        batch_end: list[cbks.Callback],
+        after_backward: list[cbks.Callback],
+    ) -> dict[str, float]:
+        model, loss_fn, optimizer = self.model, self.loss_fn, self.optimizer
+        keep = bool(self.metrics)
+        outputs: list[np.ndarray] = []
+        targets: list[np.ndarray] = []
+        reg = getattr(model, "regularization_loss", None)
+        use_reg = reg is not None and getattr(reg(), "requires_grad", False)
+        total = 0.0
+        count = 0
+        model.train()
+        # This loop is the hot path: per step it does the five calls of the lecture's step and
+        # a float conversion; everything else is behind a branch that is false by default.
+        for batch, (xb, yb) in enumerate(train.epoch(self.rng)):
+            if batch_begin:
+                logs = {"batch": batch, "size": len(xb)}
+                for cb in batch_begin:
+                    cb.on_batch_begin(batch, logs)
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            if use_reg:
+                loss = loss + reg()
+            optimizer.zero_grad()
+            loss.backward()
+            if after_backward:
+                for cb in after_backward:
+                    cb.on_after_backward(batch, None)
+            optimizer.step()
+            n = len(xb)
+            total += float(loss.data) * n
+            count += n
+            if keep:
+                outputs.append(out.data)
+                targets.append(yb)
+            if batch_end:
+                logs = {"batch": batch, "size": n, "loss": total / count}
+                for cb in batch_end:
+                    cb.on_batch_end(batch, logs)
+                if self.stop_training:
+                    break
+        logs = {"loss": total / count if count else math.nan}
+        if keep and outputs:
+            logs.update(self._compute_metrics(targets, outputs))
+        return logs
+
+    def _step_scheduler(self, logs: dict[str, float]) -> None:
+        sched = self.scheduler
+        if sched is None:
+            return
+        if _is_plateau(sched):
+            sched.step(logs.get("val_loss", logs["loss"]))
+        else:
+            sched.step()
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(self, x: Any, y: Any = None, batch_size: int | None = None) -> dict[str, float]:
+        """Loss and metrics on ``(x, y)`` (arrays or a ``DataLoader``) with the current weights,
+        in evaluation mode and without a graph.  The loss includes the regularization penalty,
+        like the training loss.
+
+        >>> trainer.evaluate(x_test, y_test)
+        {'loss': 0.071, 'accuracy': 0.967}
+        """
+        batches = self._as_eval_batches(x, y, batch_size)
+        self._ensure_built(batches.sample())
+        return self._evaluate_batches(batches)
+
+    def _evaluate_batches(self, batches: _Batches) -> dict[str, float]:
+        model, loss_fn = self.model, self.loss_fn
+        keep = bool(self.metrics)
+        outputs: list[np.ndarray] = []
+        targets: list[np.ndarray] = []
+        total = 0.0
+        count = 0
+        was_training = getattr(model, "training", True)
+        model.eval()
+        try:
+            with no_grad():
+                for xb, yb in batches.epoch(None):
+                    out = model(xb)
+                    n = len(xb)
+                    total += float(loss_fn(out, yb).data) * n
+                    count += n
+                    if keep:
+                        outputs.append(out.data)
+                        targets.append(yb)
+                reg = getattr(model, "regularization_loss", None)
+                penalty = float(_data(reg())) if reg is not None else 0.0
+        finally:
+            if was_training:
+                model.train()
+        logs = {"loss": (total / count + penalty) if count else math.nan}
+        if keep and outputs:
+            logs.update(self._compute_metrics(targets, outputs))
+        return logs
+
+    def _compute_metrics(
+        self, targets: list[np.ndarray], outputs: list[np.ndarray]
+    ) -> dict[str, float]:
+        y_true = targets[0] if len(targets) == 1 else np.concatenate(targets)
+        out = outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+        if self._task in ("multiclass", "binary"):
+            y_true = self._true_labels(y_true)
+            y_pred = self._labels_from_outputs(out)
+            if self._task == "binary":  # several sigmoid outputs: every element is a decision
+                y_pred = y_pred.ravel()
+        else:
+            y_pred = out
+        logs = {}
+        for name, fn in self.metrics.items():
+            value = fn(y_true, y_pred)
+            if np.ndim(value) != 0:
+                raise ValueError(
+                    f"the metric {name!r} returned an array of shape {np.shape(value)}; the "
+                    "history records one number per epoch. Compute it after training instead, "
+                    "e.g. metrics.confusion_matrix(y, trainer.predict_classes(x))"
+                )
+            logs[name] = float(value)
+        return logs
+
+    def _true_labels(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        if self._task == "multiclass":
+            if y.ndim >= 2 and y.shape[-1] > 1:  # one-hot or soft labels
+                return y.argmax(axis=-1)
+            return y.reshape(len(y)) if y.ndim > 1 else y
+        labels = (y >= 0.5) if y.dtype.kind == "f" else y
+        return labels.astype(np.int64).ravel()
+
+    def _labels_from_outputs(self, out: np.ndarray) -> np.ndarray:
+        """argmax over classes, or (binary losses, one output column) a threshold at logit 0 /
+        probability 0.5, shape (N,); several binary outputs keep their shape (N, k)."""
+        single = out.ndim == 1 or (out.ndim == 2 and out.shape[-1] == 1)
+        if self._task == "binary" or single:
+            kind = self._kind_of_outputs()
+            threshold = {"logits": 0.0, "log_probabilities": math.log(0.5)}.get(kind, 0.5)
+            labels = (out > threshold).astype(np.int64)
+            return labels.reshape(len(out)) if single else labels
+        return out.argmax(axis=-1)
+
+    # ------------------------------------------------------------------ prediction
+    def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
+        """The model's outputs for ``x`` (array or ``DataLoader``) in evaluation mode, without a
+        graph, as one array."""
+        batches = self._as_eval_batches(x, None, batch_size)
+        model = self.model
+        self._ensure_built(batches.sample())
+        was_training = getattr(model, "training", True)
+        model.eval()
+        try:
+            with no_grad():
+                outs = [model(xb).data for xb, _ in batches.epoch(None)]
+        finally:
+            if was_training:
+                model.train()
+        return outs[0] if len(outs) == 1 else np.concatenate(outs)
+
+    def predict_proba(self, x: Any, batch_size: int | None = None) -> np.ndarray:
+        """Class probabilities: the softmax of logits, the sigmoid of each logit for binary
+        losses and for one output column, or the outputs themselves when the model already ends
+        in softmax/sigmoid (known from the loss: ``CrossEntropyLoss(from_logits=False)``,
+        ``BCELoss``; for other losses from the last layer's activation).  One output column gives
+        two columns, ``[1 - p, p]``, as scikit-learn; several binary (multi-label) outputs keep
+        one probability per label."""
+        out = self.predict(x, batch_size)
+        kind = self._kind_of_outputs()
+        if out.ndim == 1:
+            out = out[:, None]
+        if kind == "log_probabilities":
+            p = np.exp(out)
+        elif kind == "probabilities":
+            p = out
+        elif out.shape[-1] == 1 or self._task == "binary":
+            p = _sigmoid(out)
+        else:
+            p = _softmax(out)
+        if p.shape[-1] == 1:
+            return np.concatenate([1 - p, p], axis=-1)
+        return p
+
+    def predict_classes(self, x: Any, batch_size: int | None = None) -> np.ndarray:
+        """Predicted class indices: argmax of the outputs, or a threshold (logit 0, probability
+        0.5) for one output column (shape (N,)) or several binary outputs (shape (N, k))."""
+        return self._labels_from_outputs(self.predict(x, batch_size))
+
+    def _kind_of_outputs(self) -> str:
+        if self._output_kind is not None:
+            return self._output_kind
+        activation = _last_activation(self.model)
+        if activation in ("softmax", "sigmoid"):
+            return "probabilities"
+        if activation == "log_softmax":
+            return "log_probabilities"
+        return "logits"
+
+    # ------------------------------------------------------------------ checkpoints
+    def resume(self, path: str) -> int:
+        """Restore a checkpoint into this trainer (see :func:`~neuralab.train.load_checkpoint`);
+        the next ``fit`` continues with the epoch after the saved one.  Returns the saved
+        (0-based) epoch."""
+        return load_checkpoint(path, self)
+
+    # ------------------------------------------------------------------ set-up helpers
+    def _prepare_data(
+        self,
+        x: Any,
+        y: Any,
+        validation_data: Any,
+        validation_split: float,
+        batch_size: int,
+        shuffle: bool,
+    ) -> tuple[_Batches, _Batches | None]:
+        if _is_batch_source(x):
+            if y is not None:
+                raise ValueError(
+                    "fit got a DataLoader (or iterable of batches) for `x` and also `y`; the "
+                    "loader already yields (inputs, targets): leave y=None"
+                )
+            if validation_split:
+                raise ValueError(
+                    "fit can only take a validation_split from arrays; with a DataLoader pass "
+                    "validation_data=<another DataLoader>"
+                )
+            train: _Batches = _LoaderBatches(x)
+        else:
+            xa, ya = _as_arrays(x, y, "fit")
+            if validation_split:
+                n = len(xa)
+                # Keras' rule, float rounding included: the last samples, before shuffling
+                split_at = int(math.floor(n * (1.0 - validation_split)))
+                if split_at <= 0 or split_at >= n:
+                    raise ValueError(
+                        f"fit: validation_split={validation_split} of {n} samples leaves an empty "
+                        "training or validation part"
+                    )
+                if validation_data is not None:
+                    raise ValueError("fit got both validation_data and validation_split; pass one")
+                validation_data = (xa[split_at:], ya[split_at:])
+                xa, ya = xa[:split_at], ya[:split_at]
+            train = _ArrayBatches(xa, ya, batch_size, shuffle)
+        val = None
+        if validation_data is not None:
+            val = self._as_eval_batches_from(validation_data, max(batch_size, _EVAL_BATCH))
+        return train, val
+
+    def _as_eval_batches_from(self, data: Any, batch_size: int) -> _Batches:
+        if _is_batch_source(data):
+            return _LoaderBatches(data)
+        if isinstance(data, (tuple, list)) and len(data) == 2:
+            xa, ya = _as_arrays(data[0], data[1], "validation_data")
+            return _ArrayBatches(xa, ya, batch_size, False)
+        raise TypeError(
+            "fit expected validation_data as a pair (x_val, y_val) or a DataLoader, got "
+            f"{type(data).__name__}"
+        )
+
+    def _as_eval_batches(self, x: Any, y: Any, batch_size: int | None) -> _Batches:
+        if batch_size is not None:
+            batch_size = _check_count(batch_size, "batch_size")
+        if _is_batch_source(x):
+            return _LoaderBatches(x)
+        if y is None:
+            xa = _as_inputs(x, "predict")
+            return _ArrayBatches(xa, None, batch_size or _EVAL_BATCH, False)
+        xa, ya = _as_arrays(x, y, "evaluate")
+        return _ArrayBatches(xa, ya, batch_size or _EVAL_BATCH, False)
+
+    def _ensure_built(self, sample: np.ndarray | None) -> None:
+        """Build lazily-created weights with one forward pass (no graph, evaluation mode), then
+        create the optimizer if it was given by name."""
+        model = self.model
+        params_fn = getattr(model, "parameters", None)
+        has_params = params_fn is not None and next(iter(params_fn()), None) is not None
+        modules = model.modules() if hasattr(model, "modules") else ()
+        unbuilt = any(getattr(m, "built", True) is False for m in modules)
+        if (unbuilt or not has_params) and sample is not None:
+            was_training = getattr(model, "training", True)
+            model.eval()
+            try:
+                with no_grad():
+                    model(sample)
+            finally:
+                if was_training:
+                    model.train()
+        if self.optimizer is None:
+            from .. import optim
+
+            params = list(model.parameters())
+            try:
+                self.optimizer = optim.get(self._optimizer_name, params)
+            except TypeError:
+                # SGD has no default rate (as in PyTorch): use Keras' 0.01
+                self.optimizer = optim.get(self._optimizer_name, params, lr=0.01)
+        elif hasattr(self.optimizer, "params") and hasattr(model, "named_parameters"):
+            owned = {id(p) for p in self.optimizer.params}
+            named = list(model.named_parameters())
+            left_out = [n for n, p in named if p.requires_grad and id(p) not in owned]
+            hint = ("it was probably created before the model built its weights (a Dense layer "
+                    "without input_dim builds on its first call); build the model first "
+                    "(model.summary(), model(x[:1]) or input_dim on every layer) or pass the "
+                    "optimizer by name ('adam')")
+            if named and len(left_out) == len(named):
+                raise ValueError(f"the optimizer holds none of the model's parameters: {hint}")
+            if left_out:
+                warnings.warn(
+                    f"the optimizer does not update {len(left_out)} trainable parameters of the "
+                    f"model ({', '.join(left_out[:6])}{', ...' if len(left_out) > 6 else ''}); "
+                    f"if that is not intended, {hint}",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+
+    def _make_callbacks(self, callbacks: Iterable[cbks.Callback], verbose: int) -> list:
+        user = list(callbacks) if callbacks is not None else []
+        for i, cb in enumerate(user):
+            if not isinstance(cb, cbks.Callback):
+                raise TypeError(
+                    f"fit expected Callback objects in `callbacks`, got {type(cb).__name__} at "
+                    f"position {i}"
+                )
+        history = next((cb for cb in user if isinstance(cb, cbks.History)), None)
+        if history is None and self._resume_state is not None and self.history is not None:
+            history = self.history  # restored by load_checkpoint before this fit
+            user.append(history)
+        elif history is None:
+            history = cbks.History()
+            user.append(history)
+        self.history = history
+        if verbose and not any(isinstance(cb, cbks.ProgressBar) for cb in user):
+            user.append(cbks.ProgressBar(verbose=verbose))
+        # stable: same-order callbacks keep the user's order; History records first, checkpoints
+        # save after the callbacks that change state, the progress display prints last
+        return sorted(user, key=lambda cb: cb.order)
+
+    def __repr__(self) -> str:
+        opt = type(self.optimizer).__name__ if self.optimizer else self._optimizer_name
+        return (f"Trainer(model={type(self.model).__name__}, loss={self.loss_fn!r}, "
+                f"optimizer={opt}, metrics={list(self.metrics)})")
+
+
+# ---------------------------------------------------------------------- batch sources
+class _Batches:
+    def epoch(self, rng: np.random.Generator | None) -> Iterable[tuple[Any, Any]]:
+        raise NotImplementedError
+
+    def num_batches(self) -> int | None:
+        return None
+
+    def num_samples(self) -> int | None:
+        return None
+
+    def sample(self) -> np.ndarray | None:
+        return None
+
+
+class _ArrayBatches(_Batches):
+    """Mini-batches cut from arrays: contiguous views without shuffling, otherwise one
+    fancy-indexed gather per array from a permutation drawn at the start of the epoch."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray | None, batch_size: int, shuffle: bool) -> None:
+        self.x, self.y, self.batch_size, self.shuffle = x, y, batch_size, shuffle
+
+    def epoch(self, rng: np.random.Generator | None) -> Iterable[tuple[Any, Any]]:
+        x, y, bs = self.x, self.y, self.batch_size
+        n = len(x)
+        if self.shuffle and rng is not None:
+            order = rng.permutation(n)
+            for start in range(0, n, bs):
+                idx = order[start:start + bs]
+                yield x[idx], (y[idx] if y is not None else None)
+        else:
+            for start in range(0, n, bs):
+                yield x[start:start + bs], (y[start:start + bs] if y is not None else None)
+
+    def num_batches(self) -> int:
+        return math.ceil(len(self.x) / self.batch_size)
+
+    def num_samples(self) -> int:
+        return len(self.x)
+
+    def sample(self) -> np.ndarray:
+        return self.x[: min(len(self.x), self.batch_size)]
+
+
+class _LoaderBatches(_Batches):
+    """A DataLoader or any re-iterable of ``(inputs, targets)`` batches."""
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+
+    def epoch(self, rng: np.random.Generator | None) -> Iterable[tuple[Any, Any]]:
+        for batch in self.loader:
+            if isinstance(batch, (tuple, list)):
+                if len(batch) >= 2:
+                    yield _float32(batch[0]), batch[1]
+                else:
+                    yield _float32(batch[0]), None
+            else:
+                yield _float32(batch), None
+
+    def num_batches(self) -> int | None:
+        try:
+            return len(self.loader)
+        except TypeError:
+            return None
+
+    def num_samples(self) -> int | None:
+        n = getattr(self.loader, "num_samples", None)
+        if n is None and hasattr(self.loader, "dataset"):
+            try:
+                n = len(self.loader.dataset)
+            except TypeError:
+                n = None
+        return n
+
+    def sample(self) -> np.ndarray | None:
+        # Arrays behind a DataLoader are reachable without iterating it (iterating would draw a
+        # shuffle from its generator and change the run).
+        dataset = getattr(self.loader, "dataset", None)
+        arrays = getattr(dataset, "arrays", None)
+        if arrays:
+            return _float32(arrays[0][:8])
+        if dataset is not None:
+            try:
+                return _float32(np.stack([np.asarray(dataset[0][0])]))
+            except Exception:  # noqa: BLE001 - a best effort to build lazy weights
+                return None
+        return None
+
+
+def _is_batch_source(x: Any) -> bool:
+    if isinstance(x, (np.ndarray, Tensor, list, tuple)):
+        return False
+    return hasattr(x, "__iter__") and not hasattr(x, "shape")
+
+
+def _float32(a: Any) -> Any:
+    if isinstance(a, Tensor):
+        a = a.data
+    if isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.dtype != np.float32:
+        return a.astype(np.float32)
+    return a
+
+
+def _as_inputs(x: Any, where: str) -> np.ndarray:
+    if isinstance(x, Tensor):
+        x = x.data
+    arr = np.asarray(x)
+    if arr.dtype.kind == "O" or arr.ndim == 0:
+        raise TypeError(
+            f"{where} expected an array of samples (first axis = samples) or a DataLoader, got "
+            f"{type(x).__name__} with shape {getattr(arr, 'shape', None)}"
+        )
+    return _float32(arr)
+
+
+def _as_arrays(x: Any, y: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
+    xa = _as_inputs(x, where)
+    if y is None:
+        raise ValueError(
+            f"{where} got inputs without targets; pass y (an array with one target per sample) "
+            "or a DataLoader yielding (inputs, targets)"
+        )
+    ya = y.data if isinstance(y, Tensor) else np.asarray(y)
+    ya = _float32(ya)
+    if len(ya) != len(xa):
+        raise ValueError(
+            f"{where} expected as many targets as inputs, got {len(xa)} inputs and "
+            f"{len(ya)} targets"
+        )
+    return xa, ya
+
+
+# ---------------------------------------------------------------------- resolution helpers
+def _resolve_loss(loss: Any) -> Any:
+    if isinstance(loss, str):
+        from .. import nn
+
+        return nn.get_loss(loss)
+    if not callable(loss):
+        raise TypeError(
+            "Trainer expected a loss object, a callable (outputs, targets) -> Tensor or a name "
+            f"such as 'cross_entropy', got {loss!r}"
+        )
+    return loss
+
+
+def _resolve_metrics(metrics: Sequence[Any]) -> dict[str, Callable[..., float]]:
+    resolved: dict[str, Callable[..., float]] = {}
+    for m in metrics:
+        if isinstance(m, str):
+            from .metrics import get_metric
+
+            name, fn = m, get_metric(m)
+        elif callable(m):
+            name = getattr(m, "name", None) or getattr(m, "__name__", None) or type(m).__name__
+            fn = m
+        else:
+            raise TypeError(
+                f"Trainer expected metric names or callables (y_true, y_pred) -> float, got {m!r}"
+            )
+        if name in ("loss", "lr") or name.startswith("val_"):
+            raise ValueError(f"Trainer: the metric name {name!r} is reserved for the history")
+        if name in resolved:
+            raise ValueError(f"Trainer got the metric {name!r} twice")
+        resolved[name] = fn
+    return resolved
+
+
+def _loss_task(loss: Any) -> tuple[str, str | None]:
+    """('multiclass' | 'binary' | 'regression' | 'unknown', kind of outputs or None)."""
+    name = type(loss).__name__
+    if name in _CLASSIFICATION_LOSSES:
+        task, kind = _CLASSIFICATION_LOSSES[name]
+        if kind is None:
+            kind = "logits" if getattr(loss, "from_logits", True) else "probabilities"
+        return task, kind
+    if name in _REGRESSION_LOSSES:
+        return "regression", None
+    return "unknown", None
+
+
+def _last_activation(model: Any) -> str | None:
+    """Lower-case name of the activation the model ends with, when it can be seen."""
+    layers = getattr(model, "layers", None)
+    last = model
+    while layers:
+        last = list(layers)[-1]
+        layers = getattr(last, "layers", None)
+    for candidate in (getattr(last, "activation", None), last):
+        if candidate is None:
+            continue
+        if isinstance(candidate, str):
+            return candidate.lower()
+        name = getattr(candidate, "name", None)
+        if isinstance(name, str) and name.lower() in ("softmax", "sigmoid", "log_softmax"):
+            return name.lower()
+        cls = type(candidate).__name__.lower()
+        if cls in ("softmax", "sigmoid", "logsoftmax"):
+            return "log_softmax" if cls == "logsoftmax" else cls
+    return None
+
+
+def _is_plateau(scheduler: Any) -> bool:
+    return any(c.__name__ == "ReduceLROnPlateau" for c in type(scheduler).__mro__)
+
+
+def _check_count(value: Any, what: str, allow_zero: bool = False) -> int:
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not ok or value < (0 if allow_zero else 1):
+        kind = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"fit expected a {kind} integer for `{what}`, got {value!r}")
+    return int(value)
+
+
+def _check_verbose(verbose: Any) -> int:
+    if verbose == "auto":
+        return 1
+    if verbose in (0, 1, 2) and not isinstance(verbose, bool):
+        return int(verbose)
+    raise ValueError(f"fit expected verbose as 0, 1, 2 or 'auto', got {verbose!r}")
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    # split by sign so that exp never overflows
+    out = np.empty_like(z)
+    pos = z >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
+    e = np.exp(z[~pos])
+    out[~pos] = e / (1.0 + e)
+    return out
