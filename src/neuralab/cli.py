@@ -17,9 +17,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="neuralab", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"neuralab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo = sub.add_parser("demo", help="train the lecture's XOR network and show what it learned")
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--epochs", type=int, default=2000)
+    demo = sub.add_parser(
+        "demo", help="the lecture's practicals: logic gates, perceptron, XOR network, iris"
+    )
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.add_argument("--epochs", type=int, default=200, help="iris epochs at most (default 200)")
+    demo.add_argument("--out", default="runs/demo", help="run directory (default runs/demo)")
     return parser
 
 
@@ -33,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from .demo import run_demo
 
-            return run_demo(seed=args.seed, epochs=args.epochs)
+            return run_demo(seed=args.seed, epochs=args.epochs, out_dir=args.out)
     except (UserError, ValueError, FileNotFoundError) as err:
         print(f"neuralab: error: {err}", file=sys.stderr)
         return 2

@@ -78,32 +78,32 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return grad.reshape(shape)
 
 
-def _topological_order(root: "Tensor") -> list["Tensor"]:
-    """Tensors reachable from ``root`` through recorded ops, each after everything it depends on."""
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+def _count_consumers(root: "Tensor") -> dict[int, int]:
+    """For every tensor reachable from ``root`` through recorded ops, how many graph edges lead
+    into it (how many gradients it will receive before its own backward can run)."""
+    pending: dict[int, int] = {id(root): 0}
+    stack = [root]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
+        fn = stack.pop()._ctx
+        if fn is None:
             continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        fn = node._ctx
-        if fn is not None:
-            if fn.parents is None:
-                raise RuntimeError(
-                    f"backward: the graph through {fn.name} was already released by an earlier "
-                    "backward(); run the forward pass again, or call backward(retain_graph=True) "
-                    "the first time"
-                )
-            for parent in fn.parents:
-                if parent is not None and parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
-    return order
+        parents = fn.parents
+        if parents is None:
+            raise RuntimeError(
+                f"backward: the graph through {fn.name} was already released by an earlier "
+                "backward(); run the forward pass again, or call backward(retain_graph=True) "
+                "the first time"
+            )
+        for parent in parents:
+            if parent is not None and parent.requires_grad:
+                key = id(parent)
+                count = pending.get(key)
+                if count is None:
+                    pending[key] = 1
+                    stack.append(parent)
+                else:
+                    pending[key] = count + 1
+    return pending
 
 
 def _accumulate_leaf(leaf: "Tensor", grad: np.ndarray, handed_out: set[int]) -> None:
@@ -127,30 +127,41 @@ def _accumulate_leaf(leaf: "Tensor", grad: np.ndarray, handed_out: set[int]) -> 
 def backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -> None:
     """Propagate ``grad`` (d output / d root) from ``root`` to every leaf that requires a gradient.
 
-    Leaves accumulate into ``.grad`` (summing with what is already there, as PyTorch does).
-    Intermediate tensors keep no gradient unless ``retain_grad()`` was called on them.  Unless
-    ``retain_graph`` is true, the graph is released on the way: saved arrays are dropped.
+    Kahn's algorithm in reverse: a tensor's backward runs once all the tensors computed from it
+    have sent their gradient, so shared sub-expressions (diamonds) sum before they propagate,
+    and no recursion is involved however long the graph.  Leaves accumulate into ``.grad``
+    (adding to what is already there, as PyTorch does); intermediate tensors keep no gradient
+    unless ``retain_grad()`` was called on them.  Unless ``retain_graph`` is true, the graph is
+    released on the way: saved arrays are dropped.
     """
-    order = _topological_order(root)
+    pending = _count_consumers(root)
     grads: dict[int, np.ndarray] = {id(root): grad}
     handed_out: set[int] = set()
-    for node in reversed(order):
+    ready = [root]
+    while ready:
+        node = ready.pop()
         g = grads.pop(id(node), None)
-        if g is None:
-            continue
         fn = node._ctx
-        if fn is None or node._retains_grad:
+        if g is not None and (fn is None or node._retains_grad):
             _accumulate_leaf(node, g, handed_out)
-            if fn is None:
-                continue
-        parent_grads = fn.backward(g)
-        for parent, pg in zip(fn.parents, parent_grads):
-            if pg is None or parent is None or not parent.requires_grad:
-                continue
-            if pg.shape != parent.data.shape:
-                pg = unbroadcast(pg, parent.data.shape)
-            key = id(parent)
-            previous = grads.get(key)
-            grads[key] = pg if previous is None else previous + pg
+        if fn is None:
+            continue
+        parents = fn.parents
+        if g is not None:
+            for parent, pg in zip(parents, fn.backward(g)):
+                if pg is None or parent is None or not parent.requires_grad:
+                    continue
+                if pg.shape != parent.data.shape:
+                    pg = unbroadcast(pg, parent.data.shape)
+                key = id(parent)
+                previous = grads.get(key)
+                grads[key] = pg if previous is None else previous + pg
+        for parent in parents:
+            if parent is not None and parent.requires_grad:
+                key = id(parent)
+                count = pending[key] - 1
+                pending[key] = count
+                if count == 0:
+                    ready.append(parent)
         if not retain_graph:
             fn.release()

@@ -50,7 +50,14 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> "Tensor":
         fn = cls()
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        arrays = []
+        record = False
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x.data)
+                record = record or x.requires_grad
+            else:
+                arrays.append(x)
         try:
             out = fn.forward(*arrays, **params)
         except (ValueError, IndexError, TypeError) as err:
@@ -64,12 +71,10 @@ class Function:
                 base = next(t for t in (ValueError, IndexError, TypeError) if isinstance(err, t))
                 wrapped = base(message)
             raise wrapped from None
-        if GRAD_MODE.enabled:
-            needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-            if True in needs:
-                fn.parents = tuple(x if isinstance(x, Tensor) else None for x in inputs)
-                fn.needs = needs
-                return Tensor._from_op(out, fn)
+        if record and GRAD_MODE.enabled:
+            fn.parents = tuple(x if isinstance(x, Tensor) else None for x in inputs)
+            fn.needs = tuple(x is not None and x.requires_grad for x in fn.parents)
+            return Tensor._from_op(out, fn)
         return Tensor._from_op(out, None)
 
 

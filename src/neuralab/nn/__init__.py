@@ -6,7 +6,8 @@ containers with ``summary()``, initializers, regularizers and losses.
 >>> model.summary(input_shape=(4,))
 """
 
-from . import activations, init, regularizers
+from . import activations, classic, init, regularizers
+from .classic import MCPNeuron, Perceptron
 from .activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Step, Tanh
 from .containers import (
     Residual,
@@ -55,6 +56,8 @@ __all__ = [
     "NLLLoss", "get_loss", "one_hot",
     # regularizers
     "L1", "L1L2", "L2", "Regularizer",
+    # classic neurons (no autograd)
+    "MCPNeuron", "Perceptron",
     # submodules
-    "activations", "init", "regularizers",
+    "activations", "classic", "init", "regularizers",
 ]
