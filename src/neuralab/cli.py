@@ -23,7 +23,37 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.add_argument("--epochs", type=int, default=200, help="iris epochs at most (default 200)")
     demo.add_argument("--out", default="runs/demo", help="run directory (default runs/demo)")
+    lab = sub.add_parser("lab", help="run the lecture's experiments (labs); 'neuralab lab list'")
+    lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION")
+    lab_sub.add_parser("list", help="list the labs with the claim each one checks")
+    lab_run = lab_sub.add_parser("run", help="run one lab, write figures and numbers")
+    lab_run.add_argument("name", help="lab name (see 'neuralab lab list')")
+    lab_run.add_argument("--quick", action="store_true", help="small configuration (seconds)")
+    lab_run.add_argument("--out", default=None, help="output directory (default runs/lab-NAME)")
+    lab_run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                         help="override a setting of the lab's Config (repeatable)")
     return parser
+
+
+def run_lab_command(args: argparse.Namespace) -> int:
+    from . import labs
+    from .config import parse_set_options
+
+    if args.lab_command in (None, "list"):
+        for name in labs.names():
+            lab = labs.get(name)
+            print(f"{name:<22} {lab.TITLE}")
+        return 0
+    if args.name not in labs.names():
+        raise UserError(f"unknown lab {args.name!r}; available: {', '.join(labs.names())}")
+    out = args.out or f"runs/lab-{args.name}"
+    result, files = labs.run(args.name, quick=args.quick, out_dir=out,
+                             overrides=parse_set_options(args.set))
+    print(result.summary())
+    print(f"claim {'holds' if result.claim_holds else 'does NOT hold'}: {labs.get(args.name).CLAIM}")
+    for f in files:
+        print(f"wrote {f}")
+    return 0 if result.claim_holds else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
             from .demo import run_demo
 
             return run_demo(seed=args.seed, epochs=args.epochs, out_dir=args.out)
-    except (UserError, ValueError, FileNotFoundError) as err:
+        if args.command == "lab":
+            return run_lab_command(args)
+    except (UserError, ValueError, KeyError, FileNotFoundError, ImportError) as err:
         print(f"neuralab: error: {err}", file=sys.stderr)
         return 2
     return 0
