@@ -32,8 +32,9 @@ def load_data(n_train: int | None) -> tuple[np.ndarray, ...]:
         xtr, ytr = datasets.make_synthetic_like_fashion_mnist(60000, rng=rng)
         xte, yte = datasets.make_synthetic_like_fashion_mnist(10000, rng=rng)
         source = "synthetic (Fashion-MNIST files absent)"
-    xtr = xtr.reshape(len(xtr), -1).astype(np.float32) / np.float32(255.0)
-    xte = xte.reshape(len(xte), -1).astype(np.float32) / np.float32(255.0)
+    # both loaders give float32 pixels in [0, 1], flattened to 784 features
+    xtr = np.ascontiguousarray(xtr.reshape(len(xtr), -1), dtype=np.float32)
+    xte = np.ascontiguousarray(xte.reshape(len(xte), -1), dtype=np.float32)
     if n_train:
         xtr, ytr = xtr[:n_train], ytr[:n_train]
     return xtr, ytr.astype(np.int64), xte, yte.astype(np.int64), source

@@ -80,3 +80,40 @@ def test_state_dict_of_flat_optimizer_round_trips():
     # the per-parameter state entries are the optimizer's live state, shaped like the parameters
     st = opt2.state_dict()["state"]["0"]
     assert st["step"] == 20 and st["exp_avg"].shape == params[0].shape
+
+
+@pytest.mark.parametrize("cls,kwargs", CASES)
+def test_threaded_update_of_a_large_group_equals_the_single_threaded_one(cls, kwargs):
+    """Groups above the threading threshold are split across threads; the update is element-wise,
+    so the numbers must be identical to one thread's."""
+    from neuralab.optim import optimizer as base
+
+    def train(threads):
+        optim.set_num_threads(threads)
+        rng = np.random.default_rng(1)
+        w = nl.tensor(rng.standard_normal((300, 250)), requires_grad=True)  # 75,000 values
+        b = nl.tensor(rng.standard_normal(250), requires_grad=True)
+        x = rng.standard_normal((16, 300))
+        opt = cls([w, b], **kwargs)
+        for _ in range(5):
+            opt.zero_grad()
+            (nl.tanh(nl.linear(x, w, b)) ** 2).mean().backward()
+            opt.step()
+        return w.data.copy(), b.data.copy(), opt
+
+    assert 300 * 250 + 250 >= base._THREADING_MIN_SIZE
+    try:
+        w2, b2, opt2 = train(2)
+        assert opt2._flat[0]._chunks is not None, "the large group should take the threaded path"
+        w1, b1, opt1 = train(1)
+        assert opt1._flat[0]._chunks is None
+    finally:
+        optim.set_num_threads(1)  # shuts the pool down
+        base._NUM_THREADS = None  # back to the default (OMP_NUM_THREADS or the CPU count)
+    np.testing.assert_array_equal(w1, w2)
+    np.testing.assert_array_equal(b1, b2)
+
+
+def test_set_num_threads_rejects_bad_values():
+    with pytest.raises(ValueError, match="positive integer"):
+        optim.set_num_threads(0)

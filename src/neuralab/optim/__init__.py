@@ -24,7 +24,14 @@ from .lr_scheduler import (
     StepLR,
     lr_curve,
 )
-from .optimizer import Optimizer, ParamsLike, clip_grad_norm, clip_grad_value
+from .optimizer import (
+    Optimizer,
+    ParamsLike,
+    clip_grad_norm,
+    clip_grad_value,
+    get_num_threads,
+    set_num_threads,
+)
 from .rmsprop import RMSProp
 from .sgd import SGD
 
@@ -65,5 +72,6 @@ def get(name: str | type[Optimizer], params: ParamsLike, **kwargs: Any) -> Optim
 __all__ = [
     "AdaGrad", "Adam", "AdamW", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR",
     "MultiStepLR", "OPTIMIZERS", "Optimizer", "RMSProp", "ReduceLROnPlateau", "SGD", "StepLR",
-    "clip_grad_norm", "clip_grad_value", "get", "lr_curve", "lr_scheduler",
+    "clip_grad_norm", "clip_grad_value", "get", "get_num_threads", "lr_curve", "lr_scheduler",
+    "set_num_threads",
 ]
