@@ -41,7 +41,7 @@ class ReLU(Function):
 
     def forward(self, a):
         self.mask = a > 0
-        return a * self.mask
+        return np.maximum(a, 0)  # not a * mask, which turns negatives into -0.0
 
     def backward(self, grad):
         return (grad * self.mask,)
