@@ -8,6 +8,8 @@
 >>> for xb, yb in DataLoader((X_train, y_train), batch_size=16, shuffle=True, rng=0): ...
 """
 
+from . import augment
+from .augment import AugmentedLoader
 from .dataset import ArrayDataset, Dataset
 from .datasets import (
     FASHION_MNIST_CLASSES,
@@ -37,4 +39,5 @@ __all__ = [
     "OneHotEncoder", "StandardScaler", "StratifiedKFold", "cross_validate", "from_state_dict",
     "load_csv", "load_fashion_mnist", "load_iris", "make_synthetic_like_fashion_mnist",
     "make_xor", "read_idx", "train_test_split", "train_val_test_split",
+    "AugmentedLoader", "augment",
 ]

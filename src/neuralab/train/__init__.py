@@ -6,7 +6,7 @@
 >>> history.history["val_loss"][-1], trainer.evaluate(x_test, y_test)
 """
 
-from . import callbacks, metrics
+from . import callbacks, metrics, search
 from .callbacks import (
     ActivationStats,
     BackupAndRestore,
@@ -25,6 +25,7 @@ from .callbacks import (
 )
 from .checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from .metrics import get_metric
+from .search import Choice, GridSearch, IntUniform, LogUniform, RandomSearch, Uniform
 from .trainer import Trainer
 
 __all__ = [
@@ -32,5 +33,6 @@ __all__ = [
     "GradientStats", "History", "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint",
     "ProgressBar", "ReduceLROnPlateau", "TerminateOnNaN", "Trainer", "callbacks",
     "collect_activations", "get_metric", "load_checkpoint", "metrics", "read_checkpoint",
-    "save_checkpoint",
+    "save_checkpoint", "search", "Choice", "GridSearch", "IntUniform", "LogUniform",
+    "RandomSearch", "Uniform",
 ]

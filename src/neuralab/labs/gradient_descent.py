@@ -1,0 +1,331 @@
+"""Lab: batch, stochastic and mini-batch gradient descent (배치 / 확률적 / 미니배치 경사하강법).
+
+The same MLP (64-32-10, ReLU) starts from the same weights on the same data (sklearn's 8x8
+digits, standardized) and is trained with plain SGD, ``w <- w - eta g_B``, at the same learning
+rate; only the batch size B changes:
+
+* B = N (batch gradient descent): g_B is the exact gradient of the training loss, one update per
+  epoch;
+* B = 1 (stochastic gradient descent): the gradient of one random sample, N updates per epoch;
+* B = 32 (mini-batch): in between, ceil(N / 32) updates per epoch.
+
+The full training loss is recorded per epoch, per update and per second of training, and the
+noise of the gradient estimate, ||g_B - g|| / ||g|| (which falls like 1/sqrt(B)), is measured at
+the initial weights on random batches.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import nn, no_grad, optim, seed
+from ..data import DataLoader, StandardScaler
+from . import _plot
+from .gradient_check import single_threaded_blas
+
+TITLE = "Batch, stochastic and mini-batch gradient descent"
+CLAIM = (
+    "Stochastic gradient descent (확률적 경사하강법, one sample per update) is noisy but makes N "
+    "updates per epoch, so it lowers the loss the most per epoch; batch gradient descent (배치 "
+    "경사하강법) follows the exact gradient smoothly but makes one update per epoch, so it is the "
+    "slowest per epoch; mini-batch gradient descent (미니배치) is the compromise: its gradient "
+    "noise falls like 1/sqrt(B), so its loss falls smoothly, while it still makes many updates "
+    "per epoch."
+)
+CONCEPTS = [11]
+
+MODES = ("batch", "mini-batch", "stochastic")
+
+
+@dataclass
+class Config:
+    n_samples: int = 1797
+    hidden: int = 32
+    epochs: int = 20
+    lr: float = 0.03
+    mini_batch_size: int = 32
+    trace_steps: int = 300
+    noise_batches: int = 30
+    seed: int = 0
+
+    @classmethod
+    def quick(cls) -> Config:
+        return cls(n_samples=500, epochs=10, trace_steps=150, noise_batches=20)
+
+
+@dataclass
+class Result:
+    n_samples: int
+    lr: float
+    architecture: str
+    batch_sizes: dict[str, int]
+    updates_per_epoch: dict[str, int]
+    epoch_loss: dict[str, list[float]]
+    trace_step: dict[str, list[int]]
+    trace_loss: dict[str, list[float]]
+    trace_time: dict[str, list[float]]
+    step_time: dict[str, float]
+    epoch_time: dict[str, float]
+    increase_fraction: dict[str, float]
+    loss_at_step: dict[str, float]
+    loss_at_step_k: int
+    noise_batch_sizes: list[int]
+    gradient_noise: list[float]
+    gradient_noise_theory: list[float]
+    initial_weights: dict[str, list]
+    claim_holds: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        k = self.loss_at_step_k
+        header = (
+            f"{'mode':<11} {'B':>5} {'updates/epoch':>13} {'loss ep 1':>10} {'final loss':>10} "
+            f"{f'loss @ {k} upd':>13} {'upd. raising loss':>17} {'time/update':>11} "
+            f"{'time/epoch':>10}"
+        )
+        lines = [header]
+        for mode in MODES:
+            lines.append(
+                f"{mode:<11} {self.batch_sizes[mode]:>5} {self.updates_per_epoch[mode]:>13} "
+                f"{self.epoch_loss[mode][1]:>10.4f} {self.epoch_loss[mode][-1]:>10.4f} "
+                f"{_fmt(self.loss_at_step.get(mode)):>13} "
+                f"{self.increase_fraction[mode]:>17.2f} {self.step_time[mode] * 1e3:>9.3f}ms "
+                f"{self.epoch_time[mode] * 1e3:>8.1f}ms"
+            )
+        noise = ", ".join(f"B={b}: {v:.3f} ({t:.3f})" for b, v, t in zip(
+            self.noise_batch_sizes, self.gradient_noise, self.gradient_noise_theory))
+        lines += ["", "gradient noise ||g_B - g|| / ||g|| at the start, measured (theory):",
+                  noise]
+        return "\n".join(lines)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def _digits(n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:  # pragma: no cover - scikit-learn is part of the lab extra
+        raise ImportError("this lab uses sklearn's digits: pip install 'neuralab[lab]'") from None
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:n_samples].astype(np.float32), y[:n_samples].astype(np.int64)
+    return StandardScaler().fit_transform(X), y
+
+
+def _model(hidden: int) -> nn.Sequential:
+    return nn.Sequential([nn.Dense(hidden, activation="relu", input_dim=64), nn.Dense(10)])
+
+
+def run(config: Config) -> Result:
+    if not 10 <= config.n_samples <= 1797:
+        raise ValueError(
+            f"gradient-descent expected `n_samples` between 10 and 1797 (the digits), "
+            f"got {config.n_samples}"
+        )
+    if config.epochs < 2 or config.mini_batch_size < 2 or config.lr <= 0:
+        raise ValueError(
+            "gradient-descent expected `epochs` >= 2, `mini_batch_size` >= 2 and `lr` > 0, got "
+            f"{config.epochs}, {config.mini_batch_size}, {config.lr}"
+        )
+    seed(config.seed)
+    X, y = _digits(config.n_samples)
+    n = len(X)
+    initial = _model(config.hidden).state_dict()
+    sizes = {"batch": n, "mini-batch": min(config.mini_batch_size, n), "stochastic": 1}
+    # the updates that mini-batch descent makes in all: where SGD is compared with it
+    k = math.ceil(n / sizes["mini-batch"]) * config.epochs
+    with single_threaded_blas():
+        runs = {mode: _train(config, X, y, initial, sizes[mode], k) for mode in MODES}
+    updates = {mode: r["updates"] for mode, r in runs.items()}
+    epoch_loss = {mode: r["epoch_loss"] for mode, r in runs.items()}
+    trace_step = {mode: r["steps"] for mode, r in runs.items()}
+    trace_loss = {mode: r["losses"] for mode, r in runs.items()}
+    increase = {mode: r["increase"] for mode, r in runs.items()}
+    step_time = {mode: r["step_time"] for mode, r in runs.items()}
+    trace_time = {mode: [s * step_time[mode] for s in trace_step[mode]] for mode in MODES}
+    epoch_time = {mode: updates[mode] * step_time[mode] for mode in MODES}
+    at_k = {mode: trace_loss[mode][trace_step[mode].index(k)] for mode in MODES[1:]}
+
+    noise_sizes, noise, noise_theory = _gradient_noise(initial, config, X, y)
+    finite = all(math.isfinite(v) for m in MODES for v in epoch_loss[m])
+    checks = [
+        finite,
+        updates["stochastic"] == n and updates["batch"] == 1,
+        # per epoch: more updates -> lower loss
+        epoch_loss["stochastic"][-1] < epoch_loss["mini-batch"][-1] < epoch_loss["batch"][-1],
+        epoch_loss["stochastic"][1] < epoch_loss["mini-batch"][1] < epoch_loss["batch"][1],
+        # noise: SGD's updates often raise the loss; batch gradient descent's never do
+        increase["stochastic"] > max(increase["mini-batch"], 0.05),
+        increase["batch"] == 0.0,
+        # per update: an average over 32 samples is worth more than one sample's gradient
+        at_k["mini-batch"] < at_k["stochastic"],
+        noise[0] > noise[noise_sizes.index(sizes["mini-batch"])] > noise[-1],
+    ]
+    return Result(
+        n_samples=n,
+        lr=config.lr,
+        architecture=f"64-{config.hidden}-10",
+        batch_sizes=sizes,
+        updates_per_epoch=updates,
+        epoch_loss=epoch_loss,
+        trace_step=trace_step,
+        trace_loss=trace_loss,
+        trace_time=trace_time,
+        step_time=step_time,
+        epoch_time=epoch_time,
+        increase_fraction=increase,
+        loss_at_step=at_k,
+        loss_at_step_k=k,
+        noise_batch_sizes=noise_sizes,
+        gradient_noise=noise,
+        gradient_noise_theory=noise_theory,
+        initial_weights={name: w.tolist() for name, w in initial.items()},
+        claim_holds=all(checks),
+    )
+
+
+def _train(
+    config: Config, X: np.ndarray, y: np.ndarray, initial: dict, batch_size: int, k: int
+) -> dict:
+    """Plain SGD with one batch size from the shared initial weights; the full training loss
+    after every one of the first ``trace_steps`` updates, ~150 log-spaced ones, every epoch's
+    last one and update ``k``."""
+    model = _model(config.hidden)
+    model.load_state_dict(initial)
+    criterion = nn.CrossEntropyLoss()
+    opt = optim.SGD(model.parameters(), lr=config.lr)
+    loader = DataLoader((X, y), batch_size=batch_size, shuffle=True, rng=config.seed)
+
+    def full_loss() -> float:
+        with no_grad():
+            return float(criterion(model(X), y).data)
+
+    updates = len(loader)
+    total = updates * config.epochs
+    record = set(range(1, min(config.trace_steps, total) + 1))
+    record |= {int(s) for s in np.unique(np.geomspace(1, total, 150).round())}
+    record |= {updates * (e + 1) for e in range(config.epochs)} | {k}
+    steps, losses = [0], [full_loss()]
+    epoch_loss = [losses[0]]
+    durations = np.empty(total)
+    step = 0
+    for _ in range(config.epochs):
+        for xb, yb in loader:
+            start = time.perf_counter()
+            loss = criterion(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            durations[step] = time.perf_counter() - start
+            step += 1
+            if step in record:
+                steps.append(step)
+                losses.append(full_loss())
+        epoch_loss.append(losses[-1])
+    traced = np.asarray(losses[: min(config.trace_steps, total) + 1])
+    return {
+        "updates": updates,
+        "epoch_loss": epoch_loss,
+        "steps": steps,
+        "losses": losses,
+        "increase": float(np.mean(np.diff(traced) > 0)),
+        # an update sometimes waits milliseconds for a core on a shared machine (and batch
+        # descent makes so few that even its median can be hit): the fastest update, times the
+        # number of updates, is the reproducible time axis, as timeit reports the minimum
+        "step_time": float(np.min(durations)),
+    }
+
+
+def _gradient_noise(
+    initial: dict, config: Config, X: np.ndarray, y: np.ndarray
+) -> tuple[list[int], list[float], list[float]]:
+    """The relative error ||g_B - g|| / ||g|| of a batch gradient g_B at the initial weights (g the
+    full-data gradient): measured as the RMS over random batches, and from sampling theory.
+
+    With per-sample gradients g_i (whose mean is g) and sigma^2 = (1/N) sum_i ||g_i - g||^2, a
+    batch of B samples drawn without replacement has E||g_B - g||^2 = sigma^2 (N - B) / (B (N - 1)).
+    """
+    model = _model(config.hidden)
+    model.load_state_dict(initial)
+    criterion = nn.CrossEntropyLoss()
+    params = model.parameters()
+
+    def gradient(xb: np.ndarray, yb: np.ndarray) -> np.ndarray:
+        model.zero_grad()
+        criterion(model(xb), yb).backward()
+        return np.concatenate([p.grad.ravel() for p in params]).astype(np.float64)
+
+    n = len(X)
+    full = gradient(X, y)
+    sigma2 = np.mean([np.sum((gradient(X[i:i + 1], y[i:i + 1]) - full) ** 2) for i in range(n)])
+    sizes = sorted(b for b in {1, 4, 16, config.mini_batch_size, 128, 512} if b < n) + [n]
+    rng = np.random.default_rng(config.seed)
+    measured, theory = [], []
+    for b in sizes:
+        reps = 1 if b == n else config.noise_batches
+        errs = [np.sum((gradient(X[idx], y[idx]) - full) ** 2)
+                for idx in (rng.choice(n, size=b, replace=False) for _ in range(reps))]
+        measured.append(float(np.sqrt(np.mean(errs)) / np.linalg.norm(full)))
+        theory.append(float(np.sqrt(sigma2 * (n - b) / (b * (n - 1))) / np.linalg.norm(full)))
+    return sizes, measured, theory
+
+
+def plot(result: Result, out_dir: Path) -> list[Path]:
+    plt = _plot.pyplot()
+    colors = {"batch": "tab:blue", "mini-batch": "tab:green", "stochastic": "tab:red"}
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
+    (ax1, ax2), (ax3, ax4) = axes
+    for mode in MODES:
+        label = f"{mode} (B = {result.batch_sizes[mode]})"
+        c = colors[mode]
+        ep = result.epoch_loss[mode]
+        ax1.semilogy(range(len(ep)), ep, "o-", ms=3, color=c, label=label)
+        steps = np.asarray(result.trace_step[mode])
+        marker = "o" if mode == "batch" else None
+        ax2.loglog(np.maximum(steps, 0.8), result.trace_loss[mode], color=c, lw=1, ms=3,
+                   marker=marker, label=label)
+        ax3.loglog(np.maximum(result.trace_time[mode], 1e-5), result.trace_loss[mode], color=c,
+                   lw=1, ms=3, marker=marker, label=label)
+    ax1.set(title="Training loss per epoch", xlabel="epoch",
+            ylabel="training loss (log scale)")
+    ax2.axvline(result.loss_at_step_k, color="gray", ls=":", lw=1)
+    ax2.text(result.loss_at_step_k, ax2.get_ylim()[0], " last update of\n mini-batch GD",
+             fontsize=8, color="gray", va="bottom")
+    ax2.set(title="Training loss per update step", xlabel="update step (log scale)",
+            ylabel="training loss (log scale)")
+    ax3.set(title="Training loss per second of training",
+            xlabel="training time = updates x fastest time per update (s, log scale)",
+            ylabel="training loss (log scale)")
+    b = np.asarray(result.noise_batch_sizes, dtype=float)
+    noise = np.asarray(result.gradient_noise)
+    n = result.n_samples
+    shown = b < n  # at B = N the estimate is the gradient itself (float32 rounding aside)
+    ax4.loglog(b[shown], noise[shown], "o-", color="k", label="measured on random batches")
+    # sampling B of N without replacement: the variance falls as (N - B) / (B (N - 1))
+    theory = np.asarray(result.gradient_noise_theory)
+    ax4.loglog(b[shown], theory[shown], ":", color="gray", lw=2,
+               label="sampling theory: sigma sqrt((N - B) / (B (N - 1))) / ||g||")
+    for mode in MODES:
+        if result.batch_sizes[mode] in result.noise_batch_sizes[:-1]:
+            i = result.noise_batch_sizes.index(result.batch_sizes[mode])
+            ax4.plot(b[i], noise[i], "o", ms=10, color=colors[mode], label=mode)
+    ax4.set(title=f"Gradient noise at the start (at B = N = {n} it is 0)",
+            xlabel="batch size B (log scale)", ylabel="||g_B - g|| / ||g|| (log scale)")
+    for ax in (ax1, ax2, ax3, ax4):
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    low, high = ax4.get_ylim()
+    ticks = [t for t in (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50) if low <= t <= high]
+    ax4.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    ax4.yaxis.set_minor_formatter(plt.NullFormatter())
+    ax4.set_ylim(low, high)
+    fig.suptitle(f"Gradient descent on digits: {result.n_samples} samples, {result.architecture} "
+                 f"MLP, plain SGD with lr = {result.lr:g} for every batch size")
+    fig.tight_layout()
+    return [_plot.save(fig, Path(out_dir) / "gradient_descent.png")]

@@ -1,0 +1,229 @@
+"""Lab: L1 and L2 regularization and weight decay (가중치 감소), after *Deep Learning from
+Scratch* section 6.4.2.
+
+The overfitting setup of :mod:`neuralab.labs.overfitting` (300 Fashion-MNIST images, six hidden
+layers of 100 ReLU units, SGD) is trained again with a penalty on the weights:
+
+* ``l2``: the book's weight decay, ``loss + l2 * sum W^2`` on every weight matrix
+  (``kernel_regularizer=nn.L2(l2)``; the book writes ``lambda / 2 * sum W^2`` with
+  lambda = 0.1, i.e. ``l2 = 0.05``).  Its gradient ``2 l2 W`` shrinks every weight in proportion;
+* ``l1``: ``loss + l1 * sum |W|``, whose gradient ``l1 sign(W)`` pushes weights to exactly 0
+  (sparse weights);
+* ``weight_decay``: SGD's ``weight_decay`` option, ``W <- W - lr (g + lambda W)``; for plain SGD it
+  is the L2 penalty with ``lambda = 2 l2`` (biases decay too), so its curves follow ``l2``'s;
+* ``adamw``: decoupled weight decay ``W <- (1 - lr lambda) W`` next to Adam's step, compared
+  with plain ``adam`` (with Adam an L2 penalty would be divided by the running gradient scale;
+  AdamW keeps the decay out of it).
+
+For every setting the lab records the training and test accuracy per epoch, the final gap
+between them, and the distribution of the trained weights' magnitudes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import nn, optim
+from .. import seed as set_seed
+from . import _overfit, _plot
+
+TITLE = "Regularization: L2, L1 and weight decay against overfitting"
+CLAIM = (
+    "Penalizing large weights (L2 weight decay, L1, decoupled weight decay) narrows the gap "
+    "between training and test accuracy of an overfitting network; L1 drives many weights to "
+    "(almost) exactly zero."
+)
+CONCEPTS = [17, 16]
+
+SETTINGS = ("none", "l2", "l1", "weight_decay", "adam", "adamw")
+#: The unregularized run each setting is compared with.
+BASELINE = {"l2": "none", "l1": "none", "weight_decay": "none", "adamw": "adam"}
+#: |w| below this counts as zero in the sparsity measure.
+ZERO = 1e-3
+_HIST_EDGES = np.logspace(-6, 0.5, 40)
+
+
+@dataclass
+class Config:
+    dataset: str = "fashion-mnist"
+    n_train: int = 300
+    n_test: int = 10000
+    hidden_layers: int = 6
+    units: int = 100
+    epochs: int = 201
+    lr: float = 0.01
+    batch_size: int = 100
+    settings: tuple[str, ...] = SETTINGS
+    l2: float = 0.05
+    l1: float = 0.005
+    weight_decay: float = 0.1
+    adam_lr: float = 0.001
+    adamw_weight_decay: float = 12.5
+    seed: int = 0
+
+    @classmethod
+    def quick(cls) -> "Config":
+        # Five times the book's learning rate and half its batch for fewer epochs, so the
+        # penalties are scaled down to keep about the same total shrinkage (lr * steps *
+        # lambda).  SGD's weight_decay is left out: for SGD it repeats the L2 run (the full run
+        # shows that).
+        return cls(n_test=1000, epochs=80, lr=0.05, batch_size=50,
+                   settings=("none", "l2", "l1"), l2=0.02, l1=0.002, weight_decay=0.04)
+
+
+@dataclass
+class Result:
+    dataset: str
+    settings: list[str]
+    train_accuracy: dict[str, list[float]]
+    test_accuracy: dict[str, list[float]]
+    final: dict[str, dict[str, float]]
+    mean_abs_weight: dict[str, float]
+    zero_fraction: dict[str, float]
+    weight_hist_edges: list[float]
+    weight_hist_counts: dict[str, list[int]]
+    strengths: dict[str, float]
+    checks: dict[str, bool] = field(default_factory=dict)
+    claim_holds: bool = False
+
+    def summary(self) -> str:
+        lines = [f"{self.dataset}: final accuracies (mean of the last 10 epochs)",
+                 f"{'setting':<14} {'strength':>9} {'train':>7} {'test':>7} {'gap':>7} "
+                 f"{'mean|w|':>8} {'|w|<1e-3':>9}"]
+        for s in self.settings:
+            f = self.final[s]
+            strength = self.strengths.get(s)
+            lines.append(f"{s:<14} {'-' if strength is None else f'{strength:g}':>9} "
+                         f"{f['train_accuracy']:>7.3f} {f['test_accuracy']:>7.3f} "
+                         f"{f['gap']:>7.3f} {self.mean_abs_weight[s]:>8.4f} "
+                         f"{self.zero_fraction[s]:>9.1%}")
+        lines += ["", "Checks: " + ", ".join(f"{k}={'ok' if v else 'FAILED'}"
+                                             for k, v in self.checks.items())]
+        return "\n".join(lines)
+
+
+def _optimizer_and_regularizer(name: str, config: Config) -> tuple[Any, Any]:
+    """(regularizer for the layers, function params -> optimizer) of one setting."""
+    sgd = lambda params: optim.SGD(params, lr=config.lr)  # noqa: E731
+    if name == "none":
+        return None, sgd
+    if name == "l2":
+        return nn.L2(config.l2), sgd
+    if name == "l1":
+        return nn.L1(config.l1), sgd
+    if name == "weight_decay":
+        return None, lambda params: optim.SGD(params, lr=config.lr,
+                                              weight_decay=config.weight_decay)
+    if name == "adam":
+        return None, lambda params: optim.Adam(params, lr=config.adam_lr)
+    return None, lambda params: optim.AdamW(params, lr=config.adam_lr,
+                                            weight_decay=config.adamw_weight_decay)
+
+
+@_overfit.single_thread_blas()
+def run(config: Config) -> Result:
+    unknown = [s for s in config.settings if s not in SETTINGS]
+    if unknown:
+        raise ValueError(f"unknown setting(s) {unknown}; choose from {list(SETTINGS)}")
+    data = _overfit.load_data(config.dataset, config.n_train, config.n_test, seed=config.seed)
+    train, test, final, mean_abs, zeros, hists = {}, {}, {}, {}, {}, {}
+    for name in config.settings:
+        regularizer, make_optimizer = _optimizer_and_regularizer(name, config)
+        set_seed(config.seed)  # the same initial weights for every setting
+        model = _overfit.build_mlp(data.n_classes, config.hidden_layers, config.units,
+                                   regularizer=regularizer, input_dim=data.n_features)
+        curves = _overfit.fit(model, data, make_optimizer(model.parameters()), config.epochs,
+                              config.batch_size, seed=config.seed)
+        weights = np.concatenate([layer.weight.data.ravel() for layer in model.layers])
+        magnitude = np.abs(weights)
+        train[name], test[name] = curves.train_accuracy, curves.test_accuracy
+        final[name] = curves.final(10)
+        mean_abs[name] = float(magnitude.mean())
+        zeros[name] = float((magnitude < ZERO).mean())
+        clipped = np.clip(magnitude, _HIST_EDGES[0], _HIST_EDGES[-1])
+        hists[name] = np.histogram(clipped, bins=_HIST_EDGES)[0].tolist()
+    strengths = {"l2": config.l2, "l1": config.l1, "weight_decay": config.weight_decay,
+                 "adamw": config.adamw_weight_decay}
+    checks: dict[str, bool] = {}
+    for name in config.settings:
+        base = BASELINE.get(name)
+        if base in final:
+            checks[f"{name} narrows the gap of {base}"] = (
+                final[name]["gap"] < final[base]["gap"] - 0.03)
+    if "l1" in zeros:
+        others = [zeros[s] for s in ("none", "l2") if s in zeros]
+        if others:
+            checks["l1 makes weights sparse"] = zeros["l1"] > 3 * max(others) + 0.05
+    return Result(config.dataset, list(config.settings), train, test, final, mean_abs, zeros,
+                  _HIST_EDGES.tolist(), hists,
+                  {k: v for k, v in strengths.items() if k in config.settings},
+                  checks, claim_holds=bool(checks) and all(checks.values()))
+
+
+def _label(result: Result, name: str) -> str:
+    strength = result.strengths.get(name)
+    return name if strength is None else f"{name} ({strength:g})"
+
+
+def plot(result: Result, out_dir: Path) -> list[Path]:
+    plt = _plot.pyplot()
+    out_dir = Path(out_dir)
+    files = []
+    n = len(result.settings)
+    cols = min(3, n)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False,
+                             sharey=True)
+    for ax, name in zip(axes.flat, result.settings):
+        epochs = range(1, len(result.train_accuracy[name]) + 1)
+        base = BASELINE.get(name)
+        if base in result.train_accuracy:
+            ax.plot(epochs, result.train_accuracy[base], color="0.7", lw=1)
+            ax.plot(epochs, result.test_accuracy[base], color="0.7", lw=1, ls="--",
+                    label=f"{base} (reference)")
+        ax.plot(epochs, result.train_accuracy[name], color="C0", label="train")
+        ax.plot(epochs, result.test_accuracy[name], color="C1", ls="--", label="test")
+        gap = result.final[name]["gap"]
+        ax.set_title(f"{_label(result, name)}: gap {gap:.2f}", fontsize=10)
+        ax.set(xlabel="epoch", ylim=(0, 1.02))
+        ax.grid(alpha=0.3)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("accuracy")
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    axes[0][min(1, cols - 1)].legend(fontsize=8, loc="lower right")
+    fig.suptitle(f"{result.dataset}: training and test accuracy with each regularizer",
+                 fontsize=11)
+    fig.tight_layout()
+    files.append(_plot.save(fig, out_dir / "regularization_curves.png"))
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4))
+    x = np.arange(n)
+    width = 0.27
+    for k, (key, label) in enumerate([("train_accuracy", "train"), ("test_accuracy", "test"),
+                                      ("gap", "gap")]):
+        values = [result.final[s][key] for s in result.settings]
+        bars = ax1.bar(x + (k - 1) * width, values, width, label=label, color=f"C{k}")
+        if key == "gap":
+            ax1.bar_label(bars, fmt="%.2f", fontsize=7)
+    ax1.set_xticks(x, [_label(result, s) for s in result.settings], rotation=20, fontsize=8)
+    ax1.set(title="final accuracies and train-test gap", ylabel="accuracy", ylim=(0, 1.1))
+    ax1.legend(fontsize=8, ncols=3, loc="upper right")
+    ax1.grid(alpha=0.3, axis="y")
+    edges = np.asarray(result.weight_hist_edges)
+    for k, name in enumerate(result.settings):
+        ax2.stairs(result.weight_hist_counts[name], edges, color=f"C{k}", lw=1.5,
+                   label=f"{_label(result, name)}: {result.zero_fraction[name]:.0%} < {ZERO:g}")
+    ax2.set_xscale("log")
+    ax2.axvline(ZERO, color="k", lw=0.6, ls=":")
+    ax2.set(title="magnitudes of the trained weights", xlabel="|w| (log scale)",
+            ylabel="number of weights")
+    ax2.legend(fontsize=7)
+    ax2.grid(alpha=0.3)
+    fig.tight_layout()
+    files.append(_plot.save(fig, out_dir / "regularization_summary.png"))
+    return files

@@ -1,0 +1,532 @@
+"""Hyperparameter search on validation data (하이퍼파라미터 탐색, 검증 데이터).
+
+Hyperparameters (learning rate, weight decay, layer sizes, ...) are chosen by training one model
+per configuration and comparing them on data the weights were not fitted on: an explicit
+validation set, a held-out split of the training data, or k-fold cross-validation.  Never on the
+test set: a configuration chosen on the test set has been fitted to it, and its test score no
+longer estimates the score on new data.  These classes have no argument for test data; evaluate
+the chosen model on the test set once, at the end.
+
+* :class:`RandomSearch` draws ``n_trials`` configurations from distributions
+  (:class:`LogUniform` for scales such as the learning rate, :class:`Uniform`,
+  :class:`IntUniform`, :class:`Choice`); Bergstra and Bengio (2012) showed it finds good values
+  of the few hyperparameters that matter with far fewer trials than a grid.
+* :class:`GridSearch` tries every combination of listed values.
+
+>>> def build(params):
+...     model = nn.Sequential([nn.Dense(64, activation="relu"), nn.Dense(10)])
+...     model(X_train[:1])                                  # build the weights
+...     opt = optim.AdamW(model.parameters(), lr=params["lr"],
+...                       weight_decay=params["weight_decay"])
+...     return Trainer(model, nn.CrossEntropyLoss(), opt)
+>>> search = RandomSearch(build, {"lr": LogUniform(1e-4, 1e-1),
+...                               "weight_decay": LogUniform(1e-6, 1e-1)}, n_trials=20, seed=0)
+>>> search.fit(X_train, y_train, validation_data=(X_val, y_val), epochs=20, batch_size=64)
+>>> search.best_params_, search.best_score_
+>>> search.best_estimator_.evaluate(X_test, y_test)     # the test set, once
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..data.split import KFold, train_test_split
+from ..random import get_rng, seed as _seed_library
+from .metrics import get_metric
+
+__all__ = [
+    "Choice", "Distribution", "GridSearch", "IntUniform", "LogUniform", "RandomSearch",
+    "Uniform",
+]
+
+Seed = np.random.Generator | int | None
+
+# Metrics where smaller is better; any other metric is maximized (mode="auto").
+_MINIMIZED = {"loss", "mse", "rmse", "mae", "mean_squared_error", "root_mean_squared_error",
+              "mean_absolute_error"}
+_RESERVED = {"rank", "trial", "params", "score", "score_std", "fold_scores"}
+
+
+# ---------------------------------------------------------------------- distributions
+class Distribution:
+    """A range to draw a hyperparameter from: ``sample(rng)`` returns one value,
+    ``sample(rng, size)`` an array."""
+
+    def sample(self, rng: Seed = None, size: int | None = None) -> Any:
+        raise NotImplementedError
+
+
+def _number(value: Any, name: str, caller: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(value):
+        raise ValueError(f"{caller} expected a finite number for `{name}`, got {value!r}")
+    return float(value)
+
+
+class Uniform(Distribution):
+    """:math:`x \\sim U(\\text{low}, \\text{high})`: every value of the interval equally likely
+    (dropout rate, momentum)."""
+
+    def __init__(self, low: float, high: float) -> None:
+        self.low = _number(low, "low", "Uniform")
+        self.high = _number(high, "high", "Uniform")
+        if not self.low < self.high:
+            raise ValueError(f"Uniform expected low < high, got low={low!r}, high={high!r}")
+
+    def sample(self, rng: Seed = None, size: int | None = None) -> Any:
+        value = get_rng(rng).uniform(self.low, self.high, size=size)
+        return float(value) if size is None else value
+
+    def __repr__(self) -> str:
+        return f"Uniform({self.low:g}, {self.high:g})"
+
+
+class LogUniform(Distribution):
+    """:math:`\\log x \\sim U(\\log \\text{low}, \\log \\text{high})`: every decade equally
+    likely, the right prior for scales such as the learning rate or the weight decay
+    (``LogUniform(1e-4, 1e-1)`` draws as often from [1e-4, 1e-3] as from [1e-2, 1e-1]).
+    The book's ``10 ** np.random.uniform(-6, -2)`` is ``LogUniform(1e-6, 1e-2)``."""
+
+    def __init__(self, low: float, high: float) -> None:
+        self.low = _number(low, "low", "LogUniform")
+        self.high = _number(high, "high", "LogUniform")
+        if not 0 < self.low < self.high:
+            raise ValueError(f"LogUniform expected 0 < low < high, got low={low!r}, "
+                             f"high={high!r}")
+
+    def sample(self, rng: Seed = None, size: int | None = None) -> Any:
+        value = np.exp(get_rng(rng).uniform(math.log(self.low), math.log(self.high), size=size))
+        # exp(log(x)) can land a hair outside the bounds
+        value = np.clip(value, self.low, self.high)
+        return float(value) if size is None else value
+
+    def __repr__(self) -> str:
+        return f"LogUniform({self.low:g}, {self.high:g})"
+
+
+class IntUniform(Distribution):
+    """An integer in ``[low, high]`` (both included), each equally likely; with ``log=True``
+    :math:`\\lfloor e^u \\rfloor`, :math:`u \\sim U(\\log \\text{low}, \\log(\\text{high}+1))`,
+    so each integer's chance falls with its size and every doubling (8-15, 16-31, 32-63) is about
+    equally likely (units per layer)."""
+
+    def __init__(self, low: int, high: int, log: bool = False) -> None:
+        for name, v in (("low", low), ("high", high)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+                raise ValueError(f"IntUniform expected an integer `{name}`, got {v!r}")
+        if not low <= high:
+            raise ValueError(f"IntUniform expected low <= high, got low={low}, high={high}")
+        if log and low < 1:
+            raise ValueError(f"IntUniform with log=True expected low >= 1, got {low}")
+        self.low, self.high, self.log = int(low), int(high), bool(log)
+
+    def sample(self, rng: Seed = None, size: int | None = None) -> Any:
+        rng = get_rng(rng)
+        if self.log:
+            u = rng.uniform(math.log(self.low), math.log(self.high + 1), size=size)
+            value = np.clip(np.floor(np.exp(u)), self.low, self.high).astype(np.int64)
+        else:
+            value = rng.integers(self.low, self.high + 1, size=size)
+        return int(value) if size is None else value
+
+    def __repr__(self) -> str:
+        return f"IntUniform({self.low}, {self.high}{', log=True' if self.log else ''})"
+
+
+class Choice(Distribution):
+    """One of ``options``, each equally likely (activation, optimizer name, batch size)."""
+
+    def __init__(self, options: Sequence[Any]) -> None:
+        if isinstance(options, str) or not isinstance(options, Sequence) or len(options) == 0:
+            raise ValueError(f"Choice expected a non-empty list of options, got {options!r}")
+        self.options = list(options)
+
+    def sample(self, rng: Seed = None, size: int | None = None) -> Any:
+        index = get_rng(rng).integers(len(self.options), size=size)
+        if size is None:
+            return self.options[int(index)]
+        return [self.options[int(i)] for i in index]
+
+    def __repr__(self) -> str:
+        return f"Choice({self.options!r})"
+
+
+def _as_distribution(value: Any) -> Distribution | None:
+    """A distribution, a list (a :class:`Choice`), or None for a constant."""
+    if isinstance(value, Distribution):
+        return value
+    if isinstance(value, (list, tuple)):
+        return Choice(value)
+    return None
+
+
+# ---------------------------------------------------------------------- the search
+class _Search:
+    def __init__(self, build_fn: Callable[[dict[str, Any]], Any], *, metric: Any = None,
+                 mode: str = "auto", refit: bool = True, seed: Seed = None,
+                 verbose: int = 0) -> None:
+        if not callable(build_fn):
+            raise TypeError(f"{type(self).__name__} expected a callable build_fn(params) that "
+                            f"returns a Trainer, got {type(build_fn).__name__}")
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"{type(self).__name__} expected `mode` 'auto', 'min' or 'max', got "
+                             f"{mode!r}")
+        self.build_fn = build_fn
+        self.metric = metric
+        self.mode = mode
+        self.refit = bool(refit)
+        self.seed = seed
+        self.verbose = int(verbose)
+        self.results_: list[dict[str, Any]] = []
+        self.best_params_: dict[str, Any] | None = None
+        self.best_score_: float | None = None
+        self.best_estimator_: Any = None
+        self.scaler_: Any = None
+        self._last_was_trainer = True
+
+    # -- what subclasses provide
+    def _configurations(self, rng: np.random.Generator) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    # -- the protocol
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        validation_data: tuple[Any, Any] | None = None,
+        validation_split: float | None = None,
+        cv: int | KFold | None = None,
+        stratify: bool = False,
+        scaler: Callable[[], Any] | None = None,
+        **fit_kwargs: Any,
+    ) -> _Search:
+        """Train and score every configuration, then (``refit``) train the best one on all the
+        data given.
+
+        Args:
+            X, y: the data the search may use: training data (with ``validation_data``) or
+                training plus validation data (``validation_split``, ``cv``).  Never the test
+                set.
+            validation_data: ``(X_val, y_val)`` to score on.
+            validation_split: fraction of ``X`` held out (shuffled once with the search's seed,
+                the same split for every configuration).
+            cv: number of folds (a shuffled :class:`~neuralab.data.KFold`) or a splitter such as
+                :class:`~neuralab.data.StratifiedKFold`; the score is the mean over folds.
+            stratify: keep the class proportions of ``y`` in ``validation_split`` (and use
+                stratified folds for an integer ``cv``).
+            scaler: optional factory (``StandardScaler``): a fresh one is fitted on each
+                training part only and applied to its validation part; the one fitted for the
+                refit is kept as ``scaler_`` to transform the test set.
+            **fit_kwargs: passed to each ``trainer.fit`` (``epochs``, ``batch_size``,
+                ``callbacks``...; ``verbose`` defaults to 0).  A Trainer is also given the
+                validation part as ``validation_data``, so its history and callbacks such as
+                early stopping see it.
+
+        Exactly one of ``validation_data``, ``validation_split`` and ``cv`` must be given.
+        """
+        X, y = np.asarray(X), np.asarray(y)
+        name = type(self).__name__
+        if len(X) != len(y):
+            raise ValueError(f"{name}.fit expected X and y with the same number of samples, got "
+                             f"{len(X)} and {len(y)}")
+        given = [k for k, v in (("validation_data", validation_data),
+                                ("validation_split", validation_split), ("cv", cv))
+                 if v is not None]
+        if len(given) != 1:
+            raise ValueError(f"{name}.fit needs exactly one of validation_data, validation_split "
+                             f"or cv to score configurations on, got "
+                             f"{', '.join(given) if given else 'none'}")
+        fit_kwargs.setdefault("verbose", 0)
+        # One root number, then an independent stream per role: the split, the draws, and a
+        # seed per trial.  Trial t's configuration and seed do not depend on n_trials, so a
+        # longer search with the same seed repeats the shorter one first.
+        root = int(get_rng(self.seed).integers(2**63 - 1))
+        splits = self._splits(X, y, validation_data, validation_split, cv, stratify,
+                              np.random.default_rng([root, 0]))
+        configurations = self._configurations(np.random.default_rng([root, 1]))
+        reseed = self.seed is not None
+        bad = _RESERVED.intersection(*configurations)
+        if bad:
+            raise ValueError(f"{name}: the hyperparameter name(s) {sorted(bad)} are reserved for "
+                             f"the results table; rename them")
+
+        rows = []
+        for trial, params in enumerate(configurations):
+            if reseed:
+                _seed_library(_derived_seed(root, 2, trial))
+            scores = [self._score_one(params, Xt, yt, Xv, yv, scaler, fit_kwargs)
+                      for Xt, yt, Xv, yv in splits]
+            values = np.asarray(scores, dtype=np.float64)
+            score = float(values.mean())
+            row = {"rank": 0, "trial": trial, **params, "score": score,
+                   "score_std": float(values.std()), "fold_scores": [float(s) for s in scores],
+                   "params": dict(params)}
+            rows.append(row)
+            if self.verbose:
+                shown = ", ".join(f"{k}={_fmt(v)}" for k, v in params.items())
+                print(f"trial {trial + 1}/{len(configurations)}: {shown} -> "
+                      f"{self._metric_name()} {score:.4g}")
+        sign = -1.0 if self._resolve_mode() == "max" else 1.0
+        # failed trials (NaN, diverged) rank last; ties keep trial order
+        rows.sort(key=lambda r: (math.isnan(r["score"]), sign * r["score"]
+                                 if not math.isnan(r["score"]) else 0.0, r["trial"]))
+        for rank, row in enumerate(rows, start=1):
+            row["rank"] = rank
+        self.results_ = rows
+        self.best_params_ = dict(rows[0]["params"])
+        self.best_score_ = rows[0]["score"]
+        if self.refit:
+            if reseed:
+                _seed_library(_derived_seed(root, 3, 0))
+            if validation_data is not None:
+                X_all = np.concatenate([X, np.asarray(validation_data[0])])
+                y_all = np.concatenate([y, np.asarray(validation_data[1])])
+            else:
+                X_all, y_all = X, y
+            self.scaler_ = None
+            if scaler is not None:
+                self.scaler_ = scaler()
+                X_all = self.scaler_.fit_transform(X_all)
+            self.best_estimator_ = self._fit_one(self.best_params_, X_all, y_all, None,
+                                                 fit_kwargs)
+        return self
+
+    def _splits(self, X: np.ndarray, y: np.ndarray, validation_data: Any,
+                validation_split: float | None, cv: Any, stratify: bool,
+                rng: np.random.Generator) -> list[tuple[np.ndarray, ...]]:
+        if validation_data is not None:
+            if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+                raise TypeError(f"{type(self).__name__}.fit expected validation_data as a pair "
+                                f"(X_val, y_val), got {type(validation_data).__name__}")
+            return [(X, y, np.asarray(validation_data[0]), np.asarray(validation_data[1]))]
+        if validation_split is not None:
+            X_tr, X_va, y_tr, y_va = train_test_split(
+                X, y, test_size=validation_split, stratify=y if stratify else None, seed=rng)
+            return [(X_tr, y_tr, X_va, y_va)]
+        if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
+            from ..data.split import StratifiedKFold
+
+            cls = StratifiedKFold if stratify else KFold
+            splitter: Any = cls(int(cv), shuffle=True, seed=int(rng.integers(2**31 - 1)))
+        elif hasattr(cv, "split"):
+            splitter = cv
+        else:
+            raise TypeError(f"{type(self).__name__}.fit expected `cv` as a number of folds or a "
+                            f"splitter with split(X, y), got {type(cv).__name__}")
+        return [(X[tr], y[tr], X[va], y[va]) for tr, va in splitter.split(X, y)]
+
+    def _build(self, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        built = self.build_fn(dict(params))
+        extra: dict[str, Any] = {}
+        if isinstance(built, tuple):
+            if len(built) != 2 or not isinstance(built[1], Mapping):
+                raise TypeError("build_fn should return a Trainer (or an estimator with fit), or "
+                                "a pair (trainer, dict of fit arguments)")
+            built, extra = built[0], dict(built[1])
+        if not hasattr(built, "fit"):
+            raise TypeError(f"build_fn returned {type(built).__name__}, which has no fit method; "
+                            f"return a neuralab Trainer or an estimator with fit/predict")
+        return built, extra
+
+    def _fit_one(self, params: dict[str, Any], X: np.ndarray, y: np.ndarray,
+                 validation: tuple[np.ndarray, np.ndarray] | None,
+                 fit_kwargs: dict[str, Any]) -> Any:
+        model, extra = self._build(params)
+        if _is_trainer(model):
+            kwargs = {**fit_kwargs, **extra}
+            if validation is not None:
+                kwargs["validation_data"] = validation
+            model.fit(X, y, **kwargs)
+        else:
+            model.fit(X, y, **extra)
+        return model
+
+    def _score_one(self, params: dict[str, Any], X_tr: np.ndarray, y_tr: np.ndarray,
+                   X_va: np.ndarray, y_va: np.ndarray, scaler: Callable[[], Any] | None,
+                   fit_kwargs: dict[str, Any]) -> float:
+        if scaler is not None:
+            fitted = scaler()
+            X_tr = fitted.fit_transform(X_tr)
+            X_va = fitted.transform(X_va)
+        model = self._fit_one(params, X_tr, y_tr, (X_va, y_va), fit_kwargs)
+        self._last_was_trainer = _is_trainer(model)
+        metric = self.metric
+        if callable(metric):
+            return float(metric(y_va, _predict(model, X_va)))
+        if self._last_was_trainer:
+            logs = model.evaluate(X_va, y_va)
+            key = metric or "loss"
+            if key in logs:
+                return float(logs[key])
+            # not one of the trainer's metrics: compute it from the predictions
+            return float(get_metric(key)(y_va, _predict(model, X_va)))
+        if metric is None:
+            if not hasattr(model, "score"):
+                raise ValueError(f"{type(self).__name__}: the estimator has no score method; "
+                                 f"pass `metric` (a name or a callable (y_true, y_pred))")
+            return float(model.score(X_va, y_va))
+        return float(get_metric(metric)(y_va, _predict(model, X_va)))
+
+    def _metric_name(self) -> str:
+        if callable(self.metric):
+            return getattr(self.metric, "__name__", "score")
+        return self.metric or "score"
+
+    def _resolve_mode(self) -> str:
+        if self.mode != "auto":
+            return self.mode
+        if self.metric is None:
+            # a Trainer's loss is minimized, an estimator's score() maximized
+            return "min" if self._last_was_trainer else "max"
+        name = self.metric if isinstance(self.metric, str) else \
+            getattr(self.metric, "__name__", "")
+        return "min" if name.lower() in _MINIMIZED or "loss" in name.lower() \
+            or "error" in name.lower() else "max"
+
+    def table(self, max_rows: int | None = None) -> str:
+        """The results as text, best first: rank, hyperparameters, score and its spread over
+        folds."""
+        if not self.results_:
+            return f"{type(self).__name__}: not fitted"
+        names = list(self.results_[0]["params"])
+        header = ["rank", *names, self._metric_name(), "std"]
+        lines = []
+        for row in self.results_[: max_rows or len(self.results_)]:
+            lines.append([str(row["rank"]), *(_fmt(row[n]) for n in names), _fmt(row["score"]),
+                          _fmt(row["score_std"])])
+        widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
+        out = ["  ".join(h.rjust(w) for h, w in zip(header, widths))]
+        out += ["  ".join(c.rjust(w) for c, w in zip(line, widths)) for line in lines]
+        return "\n".join(out)
+
+
+class RandomSearch(_Search):
+    """Random search: ``n_trials`` configurations drawn independently from ``space``.
+
+    Args:
+        build_fn: ``build_fn(params) -> Trainer`` (a fresh model, loss and optimizer for the
+            configuration ``params``, a dict), or an estimator with ``fit``/``predict`` (such as
+            scikit-learn's), or a pair ``(trainer, fit_kwargs)`` to vary ``epochs`` or
+            ``batch_size`` too.
+        space: name -> :class:`LogUniform`, :class:`Uniform`, :class:`IntUniform`,
+            :class:`Choice`, a list (a choice) or a constant.
+        n_trials: configurations to try.
+        metric: what to compare: a key of ``trainer.evaluate`` (default ``"loss"``; pass
+            ``"accuracy"`` with a classification Trainer), a metric name for
+            :func:`~neuralab.train.get_metric`, or a callable ``(y_true, y_pred)``; for an
+            estimator without ``metric``, its ``score`` method.
+        mode: ``"min"``, ``"max"`` or ``"auto"`` (minimize losses and errors, maximize
+            anything else).
+        refit: train the best configuration again on all the data given to ``fit``
+            (training + validation) as ``best_estimator_``.
+        seed: seeds the draws, the validation split or folds, and the library generator
+            before each trial (so each trial's weights and shuffles do not depend on the
+            trials before it).  The same seed gives the same table.
+        verbose: print one line per trial.
+
+    After ``fit``: ``results_`` (list of dicts sorted best first, with ``rank``, ``trial``,
+    each hyperparameter, ``score``, ``score_std``, ``fold_scores`` and ``params``),
+    ``best_params_``, ``best_score_``, ``best_estimator_`` (with ``refit``), ``scaler_``,
+    ``table()``.
+    """
+
+    def __init__(self, build_fn: Callable[[dict[str, Any]], Any], space: Mapping[str, Any],
+                 n_trials: int = 10, seed: Seed = None, *, metric: Any = None,
+                 mode: str = "auto", refit: bool = True, verbose: int = 0) -> None:
+        super().__init__(build_fn, metric=metric, mode=mode, refit=refit, seed=seed,
+                         verbose=verbose)
+        if not isinstance(space, Mapping) or not space:
+            raise ValueError(f"RandomSearch expected `space` as a non-empty dict name -> "
+                             f"distribution, got {space!r}")
+        if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) \
+                or n_trials < 1:
+            raise ValueError(f"RandomSearch expected a positive integer `n_trials`, got "
+                             f"{n_trials!r}")
+        self.space = dict(space)
+        self.n_trials = int(n_trials)
+
+    def _configurations(self, rng: np.random.Generator) -> list[dict[str, Any]]:
+        dists = {name: _as_distribution(spec) for name, spec in self.space.items()}
+        return [{name: (spec if dists[name] is None else _plain(dists[name].sample(rng)))
+                 for name, spec in self.space.items()}
+                for _ in range(self.n_trials)]
+
+    def __repr__(self) -> str:
+        return f"RandomSearch(space={self.space!r}, n_trials={self.n_trials}, seed={self.seed!r})"
+
+
+class GridSearch(_Search):
+    """Grid search: every combination of the listed values (the cartesian product, the last
+    name varying fastest).
+
+    ``grid`` is a dict name -> list of values, or a list of such dicts (the union of their
+    grids).  Other arguments as :class:`RandomSearch`; ``seed`` only seeds the validation split
+    or folds and the library generator before each trial.
+
+    >>> GridSearch(build, {"lr": [1e-3, 1e-2, 1e-1], "weight_decay": [0, 1e-4]}, seed=0)
+    """
+
+    def __init__(self, build_fn: Callable[[dict[str, Any]], Any],
+                 grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Sequence[Any]]],
+                 seed: Seed = None, *, metric: Any = None, mode: str = "auto",
+                 refit: bool = True, verbose: int = 0) -> None:
+        super().__init__(build_fn, metric=metric, mode=mode, refit=refit, seed=seed,
+                         verbose=verbose)
+        grids = [grid] if isinstance(grid, Mapping) else list(grid)
+        if not grids:
+            raise ValueError("GridSearch expected a non-empty grid")
+        for g in grids:
+            if not isinstance(g, Mapping) or not g:
+                raise ValueError(f"GridSearch expected a dict name -> list of values, got {g!r}")
+            for name, values in g.items():
+                if isinstance(values, str) or not isinstance(values, Iterable) or \
+                        len(list(values)) == 0:
+                    raise ValueError(f"GridSearch expected a non-empty list of values for "
+                                     f"{name!r}, got {values!r}")
+        self.grid = [{k: list(v) for k, v in g.items()} for g in grids]
+
+    def _configurations(self, rng: np.random.Generator) -> list[dict[str, Any]]:
+        configs = []
+        for g in self.grid:
+            names = list(g)
+            for combo in itertools.product(*(g[n] for n in names)):
+                configs.append(dict(zip(names, combo)))
+        return configs
+
+    def __len__(self) -> int:
+        return len(self._configurations(np.random.default_rng(0)))
+
+    def __repr__(self) -> str:
+        return f"GridSearch(grid={self.grid!r}, seed={self.seed!r})"
+
+
+# ---------------------------------------------------------------------- helpers
+def _is_trainer(model: Any) -> bool:
+    return hasattr(model, "evaluate") and hasattr(model, "fit")
+
+
+def _predict(model: Any, X: np.ndarray) -> np.ndarray:
+    if not hasattr(model, "predict"):
+        raise TypeError(f"{type(model).__name__} has no predict method to score with `metric`")
+    return np.asarray(model.predict(X))
+
+
+def _derived_seed(*key: int) -> int:
+    return int(np.random.default_rng(list(key)).integers(2**31 - 1))
+
+
+def _plain(value: Any) -> Any:
+    """NumPy scalars as Python numbers (results stay JSON-able)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

@@ -1,0 +1,60 @@
+import os
+
+import numpy as np
+import pytest
+
+from neuralab import labs
+from neuralab.labs import _overfit, overfitting
+
+
+def test_quick_run_shows_the_claim_and_writes_the_figure(tmp_path):
+    result, files = labs.run("overfitting", quick=True, out_dir=tmp_path)
+    assert result.claim_holds, result.summary()
+    config = overfitting.Config.quick()
+    assert len(result.gap) == config.epochs
+    # the network memorizes its 100 digits; measured test accuracy 0.85-0.89 on seeds 0-3
+    assert result.final["train_accuracy"] >= 0.98
+    assert result.final["gap"] >= 0.08
+    # before training has done much, train and test accuracy are alike
+    assert abs(result.gap[0]) < 0.05
+    # ten times the data: the gap shrinks to a fraction (measured 0.02-0.03 against 0.11-0.15)
+    assert result.large_final["gap"] < 0.5 * result.final["gap"]
+    assert result.large_final["test_accuracy"] > result.final["test_accuracy"] + 0.03
+    # the summary numbers are the means of the last 10 epochs of the curves
+    assert result.final["test_accuracy"] == pytest.approx(np.mean(result.test_accuracy[-10:]))
+    assert {f.name for f in files} == {"overfitting.png", "result.json", "summary.md"}
+    assert (tmp_path / "overfitting.png").stat().st_size > 10_000
+
+
+def test_digits_test_set_does_not_depend_on_the_training_size():
+    small = _overfit.load_data("digits", 100, 797, seed=0)
+    large = _overfit.load_data("digits", 1000, 797, seed=0)
+    np.testing.assert_array_equal(small.x_test, large.x_test)
+    assert len(small.x_train) == 100 and len(large.x_train) == 1000
+    # stratified: 10 of each digit; and no test image is in the training part
+    np.testing.assert_array_equal(np.bincount(small.y_train), np.full(10, 10))
+    train_rows = {row.tobytes() for row in large.x_train}
+    assert sum(row.tobytes() in train_rows for row in large.x_test) <= 10  # duplicates exist
+    assert small.x_train.dtype == np.float32 and small.x_train.max() <= 1.0
+
+
+def test_fashion_mnist_subset_is_the_first_images():
+    if not _overfit.fashion_mnist_available():
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but Fashion-MNIST is missing")
+        pytest.skip("Fashion-MNIST not installed (sudo apt-get install dataset-fashion-mnist)")
+    from neuralab.data import load_fashion_mnist
+
+    (x_train, y_train), (x_test, y_test) = load_fashion_mnist()
+    data = _overfit.load_data("fashion-mnist", 300, 500)
+    np.testing.assert_array_equal(data.x_train, x_train[:300])
+    np.testing.assert_array_equal(data.y_train, y_train[:300])
+    np.testing.assert_array_equal(data.x_test, x_test[:500])
+    assert data.x_train.dtype == np.float32
+
+
+def test_bad_settings_are_clear_errors():
+    with pytest.raises(ValueError, match="unknown dataset"):
+        overfitting.run(overfitting.Config(dataset="mnist"))
+    with pytest.raises(ValueError, match="do not fit"):
+        _overfit.load_data("digits", 1500, 797)
