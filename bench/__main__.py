@@ -1,7 +1,8 @@
 """``python -m bench``: neuralab vs PyTorch (CPU) vs scikit-learn, interleaved in one run.
 
-Every measurement runs in a fresh process (so import time and peak memory are per framework), with the
-same thread count for everyone; repetitions are interleaved (neuralab, torch, sklearn, neuralab, ...)
+Every measurement runs in a fresh process (so import time and peak memory are per framework),
+with the same thread count for everyone; repetitions are interleaved (neuralab, torch, sklearn,
+neuralab, ...)
 so that noise from the shared machine hits all of them alike.  Prints a markdown table and writes
 ``bench/results/latest.json`` with every raw number, the medians, spreads and ratios.
 """
@@ -27,30 +28,45 @@ def child_env(threads: int, keep_openblas_env: bool) -> dict[str, str]:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
     if not keep_openblas_env:
-        # This workplace pins OpenBLAS to an older kernel (for old builds' sake); a current NumPy runs
+        # This workplace pins OpenBLAS to an older kernel (for old builds' sake); a current NumPy
+        # runs
         # its native kernel correctly and much faster.  The run records which kernel was used.
         env.pop("OPENBLAS_CORETYPE", None)
         env.pop("OPENBLAS_L2_SIZE", None)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), str(ROOT / "src"), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), str(ROOT / "src"), env.get("PYTHONPATH")])
+    )
     return env
 
 
 def run_worker(args: list[str], env: dict[str, str]) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "bench.worker", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.worker", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"bench worker {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout)
 
 
 def summarize(values: list[float]) -> dict:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "n": len(values),
+    }
 
 
 def blas_info(env: dict[str, str]) -> str:
-    code = ("import json, numpy; from threadpoolctl import threadpool_info; "
-            "print(json.dumps([(i.get('internal_api'), i.get('version'), i.get('architecture'), "
-            "i.get('num_threads')) for i in threadpool_info()]))")
+    code = (
+        "import json, numpy; from threadpoolctl import threadpool_info; "
+        "print(json.dumps([(i.get('internal_api'), i.get('version'), i.get('architecture'), "
+        "i.get('num_threads')) for i in threadpool_info()]))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     return proc.stdout.strip() or proc.stderr.strip()[-200:]
 
@@ -61,22 +77,34 @@ def log(msg: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=3, help="repetitions of each measurement (default 3)")
+    parser.add_argument(
+        "--reps", type=int, default=3, help="repetitions of each measurement (default 3)"
+    )
     parser.add_argument("--epochs", type=int, default=2, help="MLP epochs per run (default 2)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--quick", action="store_true", help="a fast smoke run: 1 rep, 6000 samples")
+    parser.add_argument(
+        "--quick", action="store_true", help="a fast smoke run: 1 rep, 6000 samples"
+    )
     parser.add_argument("--no-sweep", action="store_true", help="skip the batch-size sweep")
-    parser.add_argument("--keep-openblas-env", action="store_true",
-                        help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE as set in the environment")
+    parser.add_argument(
+        "--keep-openblas-env",
+        action="store_true",
+        help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE as set in the environment",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.reps, args.epochs = 1, 1
     n_train = 6000 if args.quick else 0
     env = child_env(args.threads, args.keep_openblas_env)
     out: dict = {
-        "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "cpus": os.cpu_count(), "python": platform.python_version(),
-                    "blas": blas_info(env), "threads": args.threads},
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "blas": blas_info(env),
+            "threads": args.threads,
+        },
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "settings": vars(args),
     }
@@ -105,9 +133,25 @@ def main(argv: list[str] | None = None) -> int:
         for rep in range(args.reps):
             for fw in frameworks:
                 log(f"MLP epoch: {fw}, batch {batch}, rep {rep + 1}/{args.reps} ...")
-                runs[fw].append(run_worker(
-                    ["mlp", fw, "--batch-size", str(batch), "--epochs", str(args.epochs),
-                     "--n-train", str(n_train), "--threads", str(args.threads), "--seed", str(rep)], env))
+                runs[fw].append(
+                    run_worker(
+                        [
+                            "mlp",
+                            fw,
+                            "--batch-size",
+                            str(batch),
+                            "--epochs",
+                            str(args.epochs),
+                            "--n-train",
+                            str(n_train),
+                            "--threads",
+                            str(args.threads),
+                            "--seed",
+                            str(rep),
+                        ],
+                        env,
+                    )
+                )
         return runs
 
     main_runs = mlp_runs(["neuralab", "torch", "sklearn"], 128)
@@ -131,23 +175,32 @@ def main(argv: list[str] | None = None) -> int:
         for batch in (16, 64, 256, 1024):
             runs = mlp_runs(["neuralab", "torch"], batch)
             out["sweep"][batch] = {
-                fw: summarize([s for r in rs for s in r["epoch_seconds"]]) for fw, rs in runs.items()
+                fw: summarize([s for r in rs for s in r["epoch_seconds"]])
+                for fw, rs in runs.items()
             }
 
     med = lambda d: d["median"]  # noqa: E731
-    nl_mlp, pt_mlp, sk_mlp = (med(out["mlp"][fw]["epoch_seconds"]) for fw in ("neuralab", "torch", "sklearn"))
+    nl_mlp, pt_mlp, sk_mlp = (
+        med(out["mlp"][fw]["epoch_seconds"]) for fw in ("neuralab", "torch", "sklearn")
+    )
     out["ratios"] = {
         "mlp_epoch_vs_torch": nl_mlp / pt_mlp,
         "mlp_epoch_vs_sklearn": nl_mlp / sk_mlp,
-        "small_step_vs_torch": med(out["small_step_us"]["neuralab"]) / med(out["small_step_us"]["torch"]),
+        "small_step_vs_torch": med(out["small_step_us"]["neuralab"])
+        / med(out["small_step_us"]["torch"]),
         "mlp_fraction_of_gemm": out["mlp"]["neuralab"]["fraction_of_gemm"],
-        "peak_memory_vs_torch": med(out["mlp"]["neuralab"]["peak_rss_mb"]) / med(out["mlp"]["torch"]["peak_rss_mb"]),
-        "import_time_vs_torch": med(out["import_seconds"]["neuralab"]) / med(out["import_seconds"]["torch"]),
+        "peak_memory_vs_torch": med(out["mlp"]["neuralab"]["peak_rss_mb"])
+        / med(out["mlp"]["torch"]["peak_rss_mb"]),
+        "import_time_vs_torch": med(out["import_seconds"]["neuralab"])
+        / med(out["import_seconds"]["torch"]),
     }
     out["targets"] = {
-        "mlp_epoch_vs_torch": ("<=", 0.8), "mlp_epoch_vs_sklearn": ("<=", 0.6),
-        "small_step_vs_torch": ("<=", 0.3), "mlp_fraction_of_gemm": (">=", 0.5),
-        "peak_memory_vs_torch": ("<", 1.0), "import_time_vs_torch": ("<", 0.1),
+        "mlp_epoch_vs_torch": ("<=", 0.8),
+        "mlp_epoch_vs_sklearn": ("<=", 0.6),
+        "small_step_vs_torch": ("<=", 0.3),
+        "mlp_fraction_of_gemm": (">=", 0.5),
+        "peak_memory_vs_torch": ("<", 1.0),
+        "import_time_vs_torch": ("<", 0.1),
     }
     out["wall_seconds"] = time.perf_counter() - t_start
 
@@ -160,9 +213,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+FRAMEWORKS = ("neuralab", "torch", "sklearn")
+
+
 def render_markdown(out: dict) -> str:
     def spread(d: dict, fmt: str = "{:.3f}") -> str:
         return f"{fmt.format(d['median'])} ({fmt.format(d['min'])}-{fmt.format(d['max'])})"
+
+    def row(label: str, results: dict, key: str, fmt: str) -> str:
+        cells = " | ".join(spread(results[fw][key], fmt) for fw in FRAMEWORKS)
+        return f"| {label} | {cells} |"
 
     m = out["mlp"]
     lines = [
@@ -173,25 +233,34 @@ def render_markdown(out: dict) -> str:
         "",
         "| measurement | neuralab | PyTorch | scikit-learn |",
         "|---|---|---|---|",
-        f"| MLP 784-256-128-10, batch 128: s/epoch | {spread(m['neuralab']['epoch_seconds'])} | "
-        f"{spread(m['torch']['epoch_seconds'])} | {spread(m['sklearn']['epoch_seconds'])} |",
-        f"| MLP test accuracy | {m['neuralab']['test_accuracy']['median']:.4f} | "
-        f"{m['torch']['test_accuracy']['median']:.4f} | {m['sklearn']['test_accuracy']['median']:.4f} |",
+        row("MLP 784-256-128-10, batch 128: s/epoch", m, "epoch_seconds", "{:.3f}"),
+        "| MLP test accuracy | "
+        + " | ".join(f"{m[fw]['test_accuracy']['median']:.4f}" for fw in FRAMEWORKS)
+        + " |",
         f"| MLP achieved GFLOP/s (share of GEMM {out['gemm_gflops']['median']:.0f} GFLOP/s) | "
-        + " | ".join(f"{m[fw]['achieved_gflops']:.1f} ({m[fw]['fraction_of_gemm']:.0%})"
-                     for fw in ("neuralab", "torch", "sklearn")) + " |",
-        f"| MLP peak resident memory, MB | {spread(m['neuralab']['peak_rss_mb'], '{:.0f}')} | "
-        f"{spread(m['torch']['peak_rss_mb'], '{:.0f}')} | {spread(m['sklearn']['peak_rss_mb'], '{:.0f}')} |",
-        f"| 4-64-3 step, batch 16, Adam: us | {spread(out['small_step_us']['neuralab'], '{:.1f}')} | "
-        f"{spread(out['small_step_us']['torch'], '{:.1f}')} | |",
+        + " | ".join(
+            f"{m[fw]['achieved_gflops']:.1f} ({m[fw]['fraction_of_gemm']:.0%})"
+            for fw in FRAMEWORKS
+        )
+        + " |",
+        row("MLP peak resident memory, MB", m, "peak_rss_mb", "{:.0f}"),
+        "| 4-64-3 step, batch 16, Adam: us | "
+        + " | ".join(spread(out["small_step_us"][fw], "{:.1f}") for fw in ("neuralab", "torch"))
+        + " | |",
         f"| import time, s | {spread(out['import_seconds']['neuralab'])} | "
         f"{spread(out['import_seconds']['torch'])} | |",
     ]
     if "sweep" in out:
-        lines += ["", "| batch size | neuralab s/epoch | PyTorch s/epoch | ratio |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "| batch size | neuralab s/epoch | PyTorch s/epoch | ratio |",
+            "|---|---|---|---|",
+        ]
         for batch, r in out["sweep"].items():
-            lines.append(f"| {batch} | {spread(r['neuralab'])} | {spread(r['torch'])} | "
-                         f"{r['neuralab']['median'] / r['torch']['median']:.2f} |")
+            lines.append(
+                f"| {batch} | {spread(r['neuralab'])} | {spread(r['torch'])} | "
+                f"{r['neuralab']['median'] / r['torch']['median']:.2f} |"
+            )
     lines += ["", "| target | measured | goal | met |", "|---|---|---|---|"]
     for name, value in out["ratios"].items():
         op, goal = out["targets"][name]

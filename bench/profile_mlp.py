@@ -84,8 +84,10 @@ def main() -> None:
     xtr, ytr, xte, yte, source = load_data(None)
     rng = np.random.default_rng(0)
     dims = [784, *HIDDEN, 10]
-    weights = [(rng.standard_normal((a, b)) * np.sqrt(2 / a)).astype(np.float32)
-               for a, b in zip(dims[:-1], dims[1:])]
+    weights = [
+        (rng.standard_normal((a, b)) * np.sqrt(2 / a)).astype(np.float32)
+        for a, b in zip(dims[:-1], dims[1:])
+    ]
     print(f"data: {source}, {len(xtr)} samples, batch {args.batch_size}")
     floor = min(matmul_floor(xtr, args.batch_size, weights) for _ in range(3))
     print(f"matrix products alone:          {floor:.3f} s/epoch")
@@ -97,8 +99,13 @@ def main() -> None:
     from neuralab.data import DataLoader
 
     nl.seed(0)
-    model = nn.Sequential([nn.Dense(HIDDEN[0], activation="relu"),
-                           nn.Dense(HIDDEN[1], activation="relu"), nn.Dense(10)])
+    model = nn.Sequential(
+        [
+            nn.Dense(HIDDEN[0], activation="relu"),
+            nn.Dense(HIDDEN[1], activation="relu"),
+            nn.Dense(10),
+        ]
+    )
     model(xtr[:2])
     loss_fn = nn.CrossEntropyLoss()
     opt = optim.Adam(model.parameters(), lr=1e-3)

@@ -41,8 +41,9 @@ def load_data(n_train: int | None) -> tuple[np.ndarray, ...]:
 
 
 def mlp_flops_per_sample() -> float:
-    """Matmul FLOPs of one training sample of 784-256-128-10: forward x W (2 m n per layer), backward
-    dW = x^T g for every layer and dX = g W^T for all but the first (the input needs no gradient)."""
+    """Matmul FLOPs of one training sample of 784-256-128-10: forward x W (2 m n per layer),
+    backward dW = x^T g for every layer and dX = g W^T for all but the first (the input needs no
+    gradient)."""
     dims = [784, *HIDDEN, 10]
     layers = list(zip(dims[:-1], dims[1:]))
     forward = sum(2 * a * b for a, b in layers)
@@ -57,8 +58,13 @@ def mlp_neuralab(xtr, ytr, xte, yte, batch_size: int, epochs: int, seed: int) ->
     from neuralab.data import DataLoader
 
     rng = nl.seed(seed)
-    model = nn.Sequential([nn.Dense(HIDDEN[0], activation="relu"), nn.Dense(HIDDEN[1], activation="relu"),
-                           nn.Dense(10)])
+    model = nn.Sequential(
+        [
+            nn.Dense(HIDDEN[0], activation="relu"),
+            nn.Dense(HIDDEN[1], activation="relu"),
+            nn.Dense(10),
+        ]
+    )
     model(nl.tensor(xtr[:2]))  # build the lazy layers before timing
     loss_fn = nn.CrossEntropyLoss()
     opt = optim.Adam(model.parameters(), lr=1e-3)
@@ -83,8 +89,11 @@ def mlp_torch(xtr, ytr, xte, yte, batch_size: int, epochs: int, seed: int) -> di
 
     torch.manual_seed(seed)
     model = torch.nn.Sequential(
-        torch.nn.Linear(784, HIDDEN[0]), torch.nn.ReLU(), torch.nn.Linear(HIDDEN[0], HIDDEN[1]),
-        torch.nn.ReLU(), torch.nn.Linear(HIDDEN[1], 10),
+        torch.nn.Linear(784, HIDDEN[0]),
+        torch.nn.ReLU(),
+        torch.nn.Linear(HIDDEN[0], HIDDEN[1]),
+        torch.nn.ReLU(),
+        torch.nn.Linear(HIDDEN[1], 10),
     )
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -112,9 +121,17 @@ def mlp_sklearn(xtr, ytr, xte, yte, batch_size: int, epochs: int, seed: int) -> 
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
-    clf = MLPClassifier(hidden_layer_sizes=HIDDEN, solver="adam", learning_rate_init=1e-3,
-                        batch_size=batch_size, max_iter=1, shuffle=True, random_state=seed,
-                        warm_start=True, tol=0.0)
+    clf = MLPClassifier(
+        hidden_layer_sizes=HIDDEN,
+        solver="adam",
+        learning_rate_init=1e-3,
+        batch_size=batch_size,
+        max_iter=1,
+        shuffle=True,
+        random_state=seed,
+        warm_start=True,
+        tol=0.0,
+    )
     times = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -179,12 +196,15 @@ def _time_steps(step, steps: int) -> dict:
 # --------------------------------------------------------------------------- import and GEMM
 def import_time(framework: str) -> dict:
     t0 = time.perf_counter()
-    __import__({"neuralab": "neuralab", "torch": "torch", "sklearn": "sklearn.neural_network"}[framework])
+    __import__(
+        {"neuralab": "neuralab", "torch": "torch", "sklearn": "sklearn.neural_network"}[framework]
+    )
     return {"import_seconds": time.perf_counter() - t0}
 
 
 def gemm_rate(n: int = 2048, repeats: int = 5) -> dict:
-    """Single-precision GEMM rate with NumPy: the best of several n x n products (2 n^3 FLOPs each)."""
+    """Single-precision GEMM rate with NumPy: the best of several n x n products (2 n^3 FLOPs
+    each)."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((n, n), dtype=np.float32)
     b = rng.standard_normal((n, n), dtype=np.float32)
@@ -220,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.task == "gemm":
         result = gemm_rate()
     elif args.task == "small":
-        result = {"neuralab": small_neuralab, "torch": small_torch}[args.framework](args.steps, args.seed)
+        result = {"neuralab": small_neuralab, "torch": small_torch}[args.framework](
+            args.steps, args.seed
+        )
     else:
         xtr, ytr, xte, yte, source = load_data(args.n_train or None)
         run = {"neuralab": mlp_neuralab, "torch": mlp_torch, "sklearn": mlp_sklearn}[args.framework]

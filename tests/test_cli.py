@@ -11,8 +11,9 @@ from neuralab.demo import run_demo
 
 
 def run_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "neuralab", *args], capture_output=True, text=True,
-                          cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "neuralab", *args], capture_output=True, text=True, cwd=cwd
+    )
 
 
 def test_version():

@@ -1,4 +1,4 @@
-"""The README's Python examples run as written, and its quick start names exactly the two commands."""
+"""The README's Python examples run as written; its quick start names exactly the two commands."""
 
 import re
 from pathlib import Path

@@ -1,4 +1,5 @@
-"""neuralab: neural networks from the MCP neuron to residual nets, on NumPy, inspectable at every step.
+"""neuralab: neural networks from the MCP neuron to residual nets, on NumPy, inspectable at
+every step.
 
 >>> import neuralab as nl
 >>> x = nl.tensor([[1.0, -2.0]], requires_grad=True)

@@ -1,5 +1,6 @@
-"""Command line: ``neuralab --version``, ``neuralab demo``.  A thin adapter: parse, call the library,
-print.  User errors become one clear line on stderr and exit code 2, never a traceback."""
+"""Command line: ``neuralab --version``, ``neuralab demo``, ``neuralab lab``.  A thin adapter:
+parse, call the library, print.  User errors become one clear line on stderr and exit code 2,
+never a traceback."""
 
 from __future__ import annotations
 
@@ -30,8 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
     lab_run.add_argument("name", help="lab name (see 'neuralab lab list')")
     lab_run.add_argument("--quick", action="store_true", help="small configuration (seconds)")
     lab_run.add_argument("--out", default=None, help="output directory (default runs/lab-NAME)")
-    lab_run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                         help="override a setting of the lab's Config (repeatable)")
+    lab_run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting of the lab's Config (repeatable)",
+    )
     return parser
 
 
@@ -47,10 +53,13 @@ def run_lab_command(args: argparse.Namespace) -> int:
     if args.name not in labs.names():
         raise UserError(f"unknown lab {args.name!r}; available: {', '.join(labs.names())}")
     out = args.out or f"runs/lab-{args.name}"
-    result, files = labs.run(args.name, quick=args.quick, out_dir=out,
-                             overrides=parse_set_options(args.set))
+    result, files = labs.run(
+        args.name, quick=args.quick, out_dir=out, overrides=parse_set_options(args.set)
+    )
     print(result.summary())
-    print(f"claim {'holds' if result.claim_holds else 'does NOT hold'}: {labs.get(args.name).CLAIM}")
+    print(
+        f"claim {'holds' if result.claim_holds else 'does NOT hold'}: {labs.get(args.name).CLAIM}"
+    )
     for f in files:
         print(f"wrote {f}")
     return 0 if result.claim_holds else 1

@@ -36,13 +36,21 @@ def classic_neurons() -> bool:
     x, y_xor = make_xor()
     x = np.asarray(x)
     for name, gate in gates.items():
-        print(f"  MCP {name:<3} gate: {[int(v) for v in gate(x)]}   for inputs {x.astype(int).tolist()}")
+        print(
+            f"  MCP {name:<3} gate: {[int(v) for v in gate(x)]}   "
+            f"for inputs {x.astype(int).tolist()}"
+        )
     ok = True
-    for name, target in (("AND", (x[:, 0] * x[:, 1]).astype(int)), ("XOR", np.asarray(y_xor).ravel().astype(int))):
+    for name, target in (
+        ("AND", (x[:, 0] * x[:, 1]).astype(int)),
+        ("XOR", np.asarray(y_xor).ravel().astype(int)),
+    ):
         p = nn.classic.Perceptron(lr=0.1, epochs=50, rng=0).fit(x, target)
         status = "converged" if p.converged_ else "did NOT converge (not linearly separable)"
-        print(f"  perceptron on {name}: {status} after {len(p.errors_)} epochs; "
-              f"errors per epoch ...{p.errors_[-5:]}")
+        print(
+            f"  perceptron on {name}: {status} after {len(p.errors_)} epochs; "
+            f"errors per epoch ...{p.errors_[-5:]}"
+        )
         ok &= p.converged_ == (name == "AND")
     return ok
 
@@ -53,14 +61,17 @@ def xor_mlp(seed: int) -> bool:
     x, y = make_xor()
     y = np.asarray(y, dtype=np.float32).reshape(-1, 1)
     model = nn.Sequential([nn.Dense(4, activation="tanh", input_dim=2), nn.Dense(1)])
-    trainer = Trainer(model, nn.BCEWithLogitsLoss(), optim.Adam(model.parameters(), lr=0.05),
-                      metrics=["accuracy"])
+    trainer = Trainer(
+        model, nn.BCEWithLogitsLoss(), optim.Adam(model.parameters(), lr=0.05), metrics=["accuracy"]
+    )
     history = trainer.fit(x, y, epochs=500, batch_size=4, verbose=0)
     proba = trainer.predict_proba(x)[:, 1]  # columns [1 - p, p], as scikit-learn
     for xi, ti, pi in zip(np.asarray(x), y.ravel(), proba):
         print(f"  x = {xi.astype(int).tolist()}  target {int(ti)}  p = {pi:.3f}")
-    print(f"  loss {history.history['loss'][0]:.3f} -> {history.history['loss'][-1]:.4f}; "
-          f"accuracy {history.history['accuracy'][-1]:.0%}")
+    print(
+        f"  loss {history.history['loss'][0]:.3f} -> {history.history['loss'][-1]:.4f}; "
+        f"accuracy {history.history['accuracy'][-1]:.0%}"
+    )
     return bool(np.all((proba > 0.5) == (y.ravel() > 0.5)))
 
 
@@ -73,17 +84,28 @@ def iris(seed: int, out_dir: Path, epochs: int) -> bool:
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     print(f"  {len(X_train)} training and {len(X_test)} test samples, 4 features, 3 classes")
 
-    model = nn.Sequential([nn.Dense(64, activation="relu", input_dim=4),
-                           nn.Dense(3, activation="softmax")])
+    model = nn.Sequential(
+        [nn.Dense(64, activation="relu", input_dim=4), nn.Dense(3, activation="softmax")]
+    )
     model.summary()
-    trainer = Trainer(model, nn.CrossEntropyLoss(from_logits=False),
-                      optim.Adam(model.parameters(), lr=0.01))
+    trainer = Trainer(
+        model, nn.CrossEntropyLoss(from_logits=False), optim.Adam(model.parameters(), lr=0.01)
+    )
     stopper = EarlyStopping(patience=10, restore_best_weights=True)
-    history = trainer.fit(X_train, y_train, validation_split=0.2, epochs=epochs, batch_size=16,
-                          callbacks=[stopper], verbose=2)
+    history = trainer.fit(
+        X_train,
+        y_train,
+        validation_split=0.2,
+        epochs=epochs,
+        batch_size=16,
+        callbacks=[stopper],
+        verbose=2,
+    )
     result = trainer.evaluate(X_test, y_test)
-    print(f"  best epoch {stopper.best_epoch + 1} (val_loss {min(history.history['val_loss']):.4f}); "
-          f"test loss {result['loss']:.4f}, test accuracy {result['accuracy']:.1%}")
+    print(
+        f"  best epoch {stopper.best_epoch + 1} (val_loss {min(history.history['val_loss']):.4f}); "
+        f"test loss {result['loss']:.4f}, test accuracy {result['accuracy']:.1%}"
+    )
     print("  confusion matrix (rows: true class, columns: predicted):")
     cm = confusion_matrix(y_test, trainer.predict_classes(X_test))
     for row in np.asarray(cm):

@@ -34,4 +34,6 @@ def get_rng(rng: np.random.Generator | int | None = None) -> np.random.Generator
         return rng
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
         return np.random.default_rng(int(rng))
-    raise TypeError(f"rng expected a numpy Generator, an integer seed or None, got {type(rng).__name__}")
+    raise TypeError(
+        f"rng expected a numpy Generator, an integer seed or None, got {type(rng).__name__}"
+    )

@@ -58,3 +58,11 @@ def test_bad_settings_are_clear_errors():
         overfitting.run(overfitting.Config(dataset="mnist"))
     with pytest.raises(ValueError, match="do not fit"):
         _overfit.load_data("digits", 1500, 797)
+
+
+def test_missing_fashion_mnist_says_what_to_do(tmp_path, monkeypatch):
+    from neuralab.data.datasets import fashion_mnist
+
+    monkeypatch.setattr(fashion_mnist, "FASHION_MNIST_DIR", tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"(?s)dataset-fashion-mnist.*dataset=digits"):
+        _overfit.load_data("fashion-mnist", 300, 1000)

@@ -74,9 +74,20 @@ def run(
 
 def _summary_markdown(lab: types.ModuleType, result: Any, config: Any, files: list[Path]) -> str:
     verdict = "holds" if result.claim_holds else "does NOT hold in this run"
-    lines = [f"# {lab.TITLE}", "", f"**Claim:** {lab.CLAIM}", "", f"**Verdict:** the claim {verdict}.",
-             "", "```text", result.summary(), "```", "", "Config: `" + json.dumps(dataclasses.asdict(config)) + "`",
-             ""]
+    lines = [
+        f"# {lab.TITLE}",
+        "",
+        f"**Claim:** {lab.CLAIM}",
+        "",
+        f"**Verdict:** the claim {verdict}.",
+        "",
+        "```text",
+        result.summary(),
+        "```",
+        "",
+        "Config: `" + json.dumps(dataclasses.asdict(config)) + "`",
+        "",
+    ]
     lines += [f"![{f.stem}]({f.name})" for f in files if f.suffix == ".png"]
     return "\n".join(lines) + "\n"
 
@@ -99,20 +110,20 @@ def _jsonable(value: Any) -> Any:
 
 # The labs, in the lecture's order (module names are the lab names with - replaced by _).
 for _name in [
-    "perceptron-xor",       # rows 1-3, 27
-    "activations",          # row 5
-    "gradient-check",       # row 10
-    "gradient-descent",     # row 11
-    "learning-rate",        # row 12
-    "optimizers",           # row 13
-    "weight-init",          # row 14
+    "perceptron-xor",  # rows 1-3, 27
+    "activations",  # row 5
+    "gradient-check",  # row 10
+    "gradient-descent",  # row 11
+    "learning-rate",  # row 12
+    "optimizers",  # row 13
+    "weight-init",  # row 14
     "vanishing-gradients",  # row 15
-    "overfitting",          # row 16
-    "regularization",       # row 17
-    "dropout",              # row 18
-    "augmentation",         # row 20
-    "batch-norm",           # row 21
+    "overfitting",  # row 16
+    "regularization",  # row 17
+    "dropout",  # row 18
+    "augmentation",  # row 20
+    "batch-norm",  # row 21
     "hyperparameter-search",  # row 24
-    "wine-quality",         # row 26
+    "wine-quality",  # row 26
 ]:
     register(_name, _name.replace("-", "_"))

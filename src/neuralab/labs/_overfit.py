@@ -11,13 +11,14 @@ overfitting, regularization and dropout labs all start from that setup, so it li
   kernel regularizer on every layer;
 * :func:`fit` trains it and measures, after every epoch and in evaluation mode, the accuracy on
   the whole training set and on the test set, and the gap between the two.
+
+The other labs of the same lecture chapter (weight initialization, vanishing gradients, batch
+normalization) use the digits, the network builder and the one-thread BLAS limit of ._blas.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,26 +32,8 @@ DATASETS = ("fashion-mnist", "digits")
 
 FASHION_MNIST_MISSING = (
     "Fashion-MNIST is not installed (sudo apt-get install dataset-fashion-mnist puts it in "
-    "/usr/share/datasets/fashion-mnist); run with --quick or --set dataset=digits"
+    "/usr/share/datasets/fashion-mnist); without it, run the lab with --set dataset=digits"
 )
-
-
-@contextlib.contextmanager
-def single_thread_blas() -> Iterator[None]:
-    """Run the enclosed code with one BLAS thread (through threadpoolctl, which scikit-learn
-    brings; without it, nothing changes).
-
-    The labs' matrix products are small (at most 100 x 784 times 784 x 100), so a second BLAS
-    thread gains nothing; on a machine shared with other processes OpenBLAS' waiting threads
-    then compete for the cores and made a quick lab run 4-5 times slower (measured 30 s
-    instead of 7 s with the load average at 4 on 2 cores)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 @dataclass

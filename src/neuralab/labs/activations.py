@@ -59,11 +59,14 @@ class Result:
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        lines = [f"{'function':<11} {'max f_prime':>11} {'f_prime(5)':>10} {'|autograd-formula|':>19}"]
+        lines = [
+            f"{'function':<11} {'max f_prime':>11} {'f_prime(5)':>10} {'|autograd-formula|':>19}"
+        ]
         for name in self.values:
             err = self.max_error_vs_closed_form.get(name)
             lines.append(
-                f"{name:<11} {self.max_derivative[name]:>11.4f} {self.derivative_at_5[name]:>10.4f} "
+                f"{name:<11} {self.max_derivative[name]:>11.4f} "
+                f"{self.derivative_at_5[name]:>10.4f} "
                 f"{'-' if err is None else f'{err:.2e}':>19}"
             )
         return "\n".join(lines)

@@ -264,14 +264,16 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
     for j, name in enumerate(names):
         for i in range(rows):
             ax = axes[i, j]
-            ax.imshow(np.asarray(ex[name][i]), cmap="gray", vmin=0, vmax=255)
+            ax.imshow(np.asarray(ex[name][i]), cmap="gray", vmin=0, vmax=255,
+                      interpolation="nearest")
             if i == 0:
                 ax.set_title(name, fontsize=8)
     pipeline = ex["training pipeline"]
     for j in range(len(names)):
         ax = axes[rows, j]
         if j < len(pipeline):
-            ax.imshow(np.asarray(pipeline[j]), cmap="gray", vmin=0, vmax=255)
+            ax.imshow(np.asarray(pipeline[j]), cmap="gray", vmin=0, vmax=255,
+                      interpolation="nearest")
             if j == 0:
                 ax.set_title("what training sees: one image, six epochs", fontsize=8, loc="left")
     for ax in axes.ravel():

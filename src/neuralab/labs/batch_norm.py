@@ -32,6 +32,7 @@ import numpy as np
 from .. import nn, optim
 from .. import seed as set_seed
 from ..train import GradientStats, LambdaCallback, Trainer
+from ._blas import single_thread_blas
 from . import _overfit, _plot
 
 TITLE = "Batch normalization across weight scales, and residual connections"
@@ -162,7 +163,7 @@ def _deep_net(data: _overfit.Data, config: Config, residual: bool) -> nn.Sequent
     return model
 
 
-@_overfit.single_thread_blas()
+@single_thread_blas()
 def run(config: Config) -> Result:
     if config.n_scales < 2 or not 0 < config.scale_min < config.scale_max:
         raise ValueError(f"expected `n_scales` >= 2 and 0 < `scale_min` < `scale_max`, got "
@@ -214,15 +215,15 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
     n = len(result.scales)
     cols = 4 if n > 6 else 3
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.8 * cols, 2.1 * rows), squeeze=False,
+    fig, axes = plt.subplots(rows, cols, figsize=(2.7 * cols, 2.0 * rows), squeeze=False,
                              sharex=True, sharey=True)
     for k, ax in enumerate(axes.flat):
         if k >= n:
             ax.set_visible(False)
             continue
         epochs = range(1, len(result.bn_accuracy[k]) + 1)
-        ax.plot(epochs, result.bn_accuracy[k], color="C0", label="batch norm")
-        ax.plot(epochs, result.plain_accuracy[k], color="C1", ls="--", label="plain")
+        ax.plot(epochs, result.bn_accuracy[k], color="C0", lw=1.2, label="batch norm")
+        ax.plot(epochs, result.plain_accuracy[k], color="C1", lw=1.2, ls="--", label="plain")
         suffix = " (overflow)" if result.plain_diverged[k] else ""
         ax.set_title(f"weight std {result.scales[k]:.2g}{suffix}", fontsize=9)
         ax.set_ylim(0, 1.02)
@@ -258,6 +259,7 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
         layers = 2 * result.residual_blocks + 1
         ax.set(title=f"{layers} hidden ReLU layers: plain vs residual blocks", xlabel="epoch",
                ylabel="train accuracy", ylim=(0, 1.02))
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -20,13 +20,14 @@ from pathlib import Path
 
 from .. import optim
 from .. import seed as set_seed
+from ._blas import single_thread_blas
 from . import _overfit, _plot
 
 TITLE = "Dropout against overfitting"
 CLAIM = (
     "Training with dropout narrows the gap between training and test accuracy of an overfitting "
-    "network: the training accuracy no longer reaches 100 % and the test accuracy stays close "
-    "to it."
+    "network: with the book's ratio 0.2 the training accuracy no longer reaches 100 % and the "
+    "test accuracy stays closer to it."
 )
 CONCEPTS = [18, 16]
 
@@ -75,7 +76,7 @@ def _key(p: float) -> str:
     return f"{p:g}"
 
 
-@_overfit.single_thread_blas()
+@single_thread_blas()
 def run(config: Config) -> Result:
     bad = [p for p in config.ratios if not 0.0 <= p < 1.0]
     if bad:
@@ -94,27 +95,33 @@ def run(config: Config) -> Result:
         train[_key(p)], test[_key(p)] = curves.train_accuracy, curves.test_accuracy
         final[_key(p)] = curves.final(10)
     base = final[_key(0.0)]
-    checks = {f"p={_key(p)} narrows the gap": final[_key(p)]["gap"] < base["gap"] - 0.03
-              for p in config.ratios if p > 0}
-    checks["without dropout the network overfits (gap >= 0.1)"] = base["gap"] >= 0.1
+    ratios = [p for p in config.ratios if p > 0]
+    checks = {"without dropout the network overfits (gap >= 0.1)": base["gap"] >= 0.1}
+    checks.update({f"p={_key(p)}: gap no wider": final[_key(p)]["gap"] < base["gap"]
+                   for p in ratios})
+    # A clear narrowing that is not just a failure to learn: the test accuracy stays within 0.1
+    # of the network without dropout (a too high ratio also "narrows" the gap by underfitting).
+    checks["some ratio narrows the gap by 0.03 and keeps the test accuracy"] = any(
+        final[_key(p)]["gap"] < base["gap"] - 0.03
+        and final[_key(p)]["test_accuracy"] > base["test_accuracy"] - 0.1 for p in ratios)
     return Result(config.dataset, list(config.ratios), train, test, final, checks,
                   claim_holds=all(checks.values()))
 
 
 def plot(result: Result, out_dir: Path) -> list[Path]:
     plt = _plot.pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.3), gridspec_kw={"width_ratios": [1.6, 1]})
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [1.6, 1]})
     ax = axes[0]
     for k, p in enumerate(result.ratios):
         key = _key(p)
         epochs = range(1, len(result.train_accuracy[key]) + 1)
         label = "no dropout" if p == 0 else f"dropout {key}"
-        ax.plot(epochs, result.train_accuracy[key], color=f"C{k}", label=f"{label}: train")
-        ax.plot(epochs, result.test_accuracy[key], color=f"C{k}", ls="--",
-                label=f"{label}: test")
+        ax.plot(epochs, result.train_accuracy[key], color=f"C{k}", lw=1, label=label)
+        ax.plot(epochs, result.test_accuracy[key], color=f"C{k}", lw=1, ls="--")
     ax.set(title=f"{result.dataset}: training (solid) and test (dashed) accuracy",
            xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
-    ax.legend(fontsize=7, ncols=2, loc="lower right")
+    ax.legend(fontsize=7, ncols=len(result.ratios), loc="upper center",
+              bbox_to_anchor=(0.5, -0.16))
     ax.grid(alpha=0.3)
     ax = axes[1]
     keys = [_key(p) for p in result.ratios]

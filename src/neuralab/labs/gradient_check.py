@@ -18,7 +18,6 @@ is why gradient checks run in float64.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from .. import gradcheck, linear, nn, no_grad, seed
 from ..autograd import ops
 from ..data import StandardScaler, load_iris
 from . import _plot
+from ._blas import single_thread_blas
 
 TITLE = "Numerical differentiation vs backpropagation: agreement and cost"
 CLAIM = (
@@ -117,16 +117,6 @@ class Result:
             f"backprop {self.slope_backprop:.2f}"
         )
         return "\n".join(lines)
-
-
-def single_threaded_blas() -> contextlib.AbstractContextManager:
-    """One BLAS thread while timing (used by the labs that measure time): on a busy machine a
-    second BLAS thread waits for a core, and a 0.2 ms matrix product then takes 20 ms."""
-    try:
-        from threadpoolctl import threadpool_limits  # installed with scikit-learn
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def numerical_gradient(loss: Callable[[], float], params: list, eps: float) -> list[np.ndarray]:
@@ -261,7 +251,7 @@ def run(config: Config) -> Result:
     )
 
     # --- cost as the hidden layer widens (float32, the training precision)
-    with single_threaded_blas():
+    with single_thread_blas():
         params, passes, t_fwd, t_bp, t_num = _timings(config, X, y)
     slope_num, slope_bp = _slope(params, t_num), _slope(params, t_bp)
 

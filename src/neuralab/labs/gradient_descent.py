@@ -26,7 +26,7 @@ import numpy as np
 from .. import nn, no_grad, optim, seed
 from ..data import DataLoader, StandardScaler
 from . import _plot
-from .gradient_check import single_threaded_blas
+from ._blas import single_thread_blas
 
 TITLE = "Batch, stochastic and mini-batch gradient descent"
 CLAIM = (
@@ -140,7 +140,7 @@ def run(config: Config) -> Result:
     sizes = {"batch": n, "mini-batch": min(config.mini_batch_size, n), "stochastic": 1}
     # the updates that mini-batch descent makes in all: where SGD is compared with it
     k = math.ceil(n / sizes["mini-batch"]) * config.epochs
-    with single_threaded_blas():
+    with single_thread_blas():
         runs = {mode: _train(config, X, y, initial, sizes[mode], k) for mode in MODES}
     updates = {mode: r["updates"] for mode, r in runs.items()}
     epoch_loss = {mode: r["epoch_loss"] for mode, r in runs.items()}

@@ -25,7 +25,7 @@ from .. import nn, optim, seed, tensor
 from ..data import load_fashion_mnist, train_test_split
 from ..train import Callback, Trainer
 from . import _plot
-from .gradient_check import single_threaded_blas
+from ._blas import single_thread_blas
 
 TITLE = "Optimizers: paths on an anisotropic bowl and training curves"
 CLAIM = (
@@ -208,7 +208,7 @@ def run(config: Config) -> Result:
     initial = _model(config, x_train.shape[1]).state_dict()
     iteration_loss, epoch_loss, test_acc = {}, {}, {}
     # small matrix products: one BLAS thread avoids waiting for a busy second core
-    with single_threaded_blas():
+    with single_thread_blas():
         for name in NAMES:
             model = _model(config, x_train.shape[1])
             model.load_state_dict(initial)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .. import optim
 from .. import seed as set_seed
+from ._blas import single_thread_blas
 from . import _overfit, _plot
 
 TITLE = "Overfitting: a big network on a small training set"
@@ -98,7 +99,7 @@ def _train(config: Config, n_train: int) -> tuple[_overfit.Data, _overfit.Curves
     return data, curves
 
 
-@_overfit.single_thread_blas()
+@single_thread_blas()
 def run(config: Config) -> Result:
     if config.epochs < 10:
         raise ValueError(f"expected at least 10 `epochs` to see overfitting, got {config.epochs}")

@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import nn, optim
 from .. import seed as set_seed
+from ._blas import single_thread_blas
 from . import _overfit, _plot
 
 TITLE = "Regularization: L2, L1 and weight decay against overfitting"
@@ -124,7 +125,7 @@ def _optimizer_and_regularizer(name: str, config: Config) -> tuple[Any, Any]:
                                             weight_decay=config.adamw_weight_decay)
 
 
-@_overfit.single_thread_blas()
+@single_thread_blas()
 def run(config: Config) -> Result:
     unknown = [s for s in config.settings if s not in SETTINGS]
     if unknown:
@@ -176,17 +177,17 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
     n = len(result.settings)
     cols = min(3, n)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False,
+    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.5 * rows), squeeze=False,
                              sharey=True)
     for ax, name in zip(axes.flat, result.settings):
         epochs = range(1, len(result.train_accuracy[name]) + 1)
         base = BASELINE.get(name)
         if base in result.train_accuracy:
-            ax.plot(epochs, result.train_accuracy[base], color="0.7", lw=1)
-            ax.plot(epochs, result.test_accuracy[base], color="0.7", lw=1, ls="--",
+            ax.plot(epochs, result.train_accuracy[base], color="0.75", lw=0.8)
+            ax.plot(epochs, result.test_accuracy[base], color="0.75", lw=0.8, ls="--",
                     label=f"{base} (reference)")
-        ax.plot(epochs, result.train_accuracy[name], color="C0", label="train")
-        ax.plot(epochs, result.test_accuracy[name], color="C1", ls="--", label="test")
+        ax.plot(epochs, result.train_accuracy[name], color="C0", lw=1.2, label="train")
+        ax.plot(epochs, result.test_accuracy[name], color="C1", lw=1.2, ls="--", label="test")
         gap = result.final[name]["gap"]
         ax.set_title(f"{_label(result, name)}: gap {gap:.2f}", fontsize=10)
         ax.set(xlabel="epoch", ylim=(0, 1.02))

@@ -29,6 +29,7 @@ from .. import nn, optim
 from .. import seed as set_seed
 from ..data import StandardScaler
 from ..train import GradientStats, Trainer
+from ._blas import single_thread_blas
 from . import _overfit, _plot
 
 TITLE = "Vanishing gradients: deep sigmoid network vs deep ReLU network"
@@ -99,7 +100,7 @@ def _parse(spec: str) -> tuple[str, str]:
     return act, initializer
 
 
-@_overfit.single_thread_blas()
+@single_thread_blas()
 def run(config: Config) -> Result:
     specs = [_parse(s) for s in config.networks]
     if config.depth < 2:
@@ -160,6 +161,8 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
     axes[2].set(title="test accuracy", xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
     for ax in axes:
         ax.grid(alpha=0.3)
+    for ax in axes[1:]:
+        ax.xaxis.get_major_locator().set_params(integer=True)
     axes[0].legend(fontsize=7)
     axes[1].legend(fontsize=8)
     fig.suptitle(f"{len(result.layers) - 1} hidden layers on the digits: where the gradient "

@@ -36,6 +36,7 @@ from .. import nn, optim
 from .. import seed as set_seed
 from ..nn import init
 from ..train import Trainer, collect_activations
+from ._blas import single_thread_blas
 from . import _overfit, _plot
 
 TITLE = "Weight initialization: symmetry and activation distributions"
@@ -203,7 +204,7 @@ def _symmetry(config: Config, rng: np.random.Generator) -> dict[str, Any]:
     return out
 
 
-@_overfit.single_thread_blas()
+@single_thread_blas()
 def run(config: Config) -> Result:
     unknown = set(config.activations) - set(ACTIVATIONS)
     if unknown:

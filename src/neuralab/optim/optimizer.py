@@ -185,7 +185,9 @@ class Optimizer:
         chunks = flat.chunks(self, group)
         if chunks:
             pool = _thread_pool()
-            futures = [pool.submit(self._update, *chunk, group, scratch) for *chunk, scratch in chunks[1:]]
+            futures = [
+                pool.submit(self._update, *chunk, group, scratch) for *chunk, scratch in chunks[1:]
+            ]
             data, grad, state, scratch = chunks[0]
             self._update(data, grad, state, group, scratch)
             for future in futures:
@@ -356,8 +358,9 @@ def _thread_pool() -> Any:
     if _POOL is None:
         from concurrent.futures import ThreadPoolExecutor
 
-        _POOL = ThreadPoolExecutor(max_workers=max(1, get_num_threads() - 1),
-                                   thread_name_prefix="neuralab-optim")
+        _POOL = ThreadPoolExecutor(
+            max_workers=max(1, get_num_threads() - 1), thread_name_prefix="neuralab-optim"
+        )
     return _POOL
 
 
@@ -371,7 +374,9 @@ class _FlatGroup:
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         total = int(offsets[-1])
         self.params = list(params)
-        self.slices = [(int(a), int(b), p.data.shape) for a, b, p in zip(offsets, offsets[1:], params)]
+        self.slices = [
+            (int(a), int(b), p.data.shape) for a, b, p in zip(offsets, offsets[1:], params)
+        ]
         self.data = np.empty(total, dtype=dtype)
         self.grad = np.empty(total, dtype=dtype)
         self.scratch = [np.empty(total, dtype=dtype) for _ in range(opt._n_scratch)]
@@ -398,7 +403,9 @@ class _FlatGroup:
         self.adopt_new_state()
 
     @classmethod
-    def create(cls, opt: Optimizer, params: list[Tensor], group: dict[str, Any]) -> "_FlatGroup | None":
+    def create(
+        cls, opt: Optimizer, params: list[Tensor], group: dict[str, Any]
+    ) -> "_FlatGroup | None":
         first = params[0].data
         if first.dtype.kind != "f" or any(
             p.data.dtype != first.dtype or p.grad is None for p in params
@@ -414,7 +421,9 @@ class _FlatGroup:
                 return None
             if any(
                 not isinstance(v, np.ndarray) or v.shape != p.data.shape
-                for p, st in zip(params, states) for k, v in st.items() if k != "step"
+                for p, st in zip(params, states)
+                for k, v in st.items()
+                if k != "step"
             ):
                 return None
         return cls(opt, params, group)

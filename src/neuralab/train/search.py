@@ -251,7 +251,7 @@ class _Search:
                               np.random.default_rng([root, 0]))
         configurations = self._configurations(np.random.default_rng([root, 1]))
         reseed = self.seed is not None
-        bad = _RESERVED.intersection(*configurations)
+        bad = _RESERVED.intersection(set().union(*configurations))
         if bad:
             raise ValueError(f"{name}: the hyperparameter name(s) {sorted(bad)} are reserved for "
                              f"the results table; rename them")

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..function import Function
 from ..tensor import Tensor
-from ._util import cast_integers, normalize_axis, operand
+from ._util import cast_integers, operand
 
 
 class Reshape(Function):

@@ -162,8 +162,8 @@ def affine_matrices(shape: tuple[int, int], angle: Any = 0.0, scale: Any = 1.0,
 
 
 def _map_index(index: np.ndarray, size: int, fill_mode: str) -> np.ndarray:
-    """Integer source indices moved inside [0, size) by the boundary rule (constant: clipped,
-    the caller masks them)."""
+    """Integer source indices moved inside [0, size) by the boundary rule ("nearest": clipped to
+    the edge; "constant" is handled by the caller with a frame of fill values)."""
     if fill_mode == "wrap":
         return np.mod(index, size)
     if fill_mode == "reflect":
@@ -201,7 +201,8 @@ def affine_warp(images: Any, matrices: Any, *, interpolation: str = "bilinear",
     if a.shape != (n, 2, 3):
         raise ValueError(f"{caller} expected `matrices` of shape (2, 3) or ({n}, 2, 3), got "
                          f"{np.shape(matrices)}")
-    dtype = x.dtype
+    # coordinates in at least float32 (float16 could not address a 28 x 28 grid sub-pixel finely)
+    dtype = np.promote_types(x.dtype, np.float32)
     a = a.astype(dtype)
     rows = np.arange(height, dtype=dtype)[None, :, None]
     cols = np.arange(width, dtype=dtype)[None, None, :]
@@ -247,6 +248,7 @@ def affine_warp(images: Any, matrices: Any, *, interpolation: str = "bilinear",
         bottom *= wr
         out = top
         out += bottom
+    out = out.astype(x.dtype, copy=False)
     return _restore(out.reshape(n, height, width, channels), squeeze)
 
 
