@@ -29,8 +29,6 @@ from .optimizer import (
     ParamsLike,
     clip_grad_norm,
     clip_grad_value,
-    get_num_threads,
-    set_num_threads,
 )
 from .rmsprop import RMSProp
 from .sgd import SGD
@@ -72,6 +70,5 @@ def get(name: str | type[Optimizer], params: ParamsLike, **kwargs: Any) -> Optim
 __all__ = [
     "AdaGrad", "Adam", "AdamW", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR",
     "MultiStepLR", "OPTIMIZERS", "Optimizer", "RMSProp", "ReduceLROnPlateau", "SGD", "StepLR",
-    "clip_grad_norm", "clip_grad_value", "get", "get_num_threads", "lr_curve", "lr_scheduler",
-    "set_num_threads",
+    "clip_grad_norm", "clip_grad_value", "get", "lr_curve", "lr_scheduler",
 ]

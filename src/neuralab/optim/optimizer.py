@@ -182,19 +182,8 @@ class Optimizer:
         flat.state["step"] += 1
         for st in flat.param_states:
             st["step"] += 1
-        chunks = flat.chunks(self, group)
-        if chunks:
-            pool = _thread_pool()
-            futures = [
-                pool.submit(self._update, *chunk, group, scratch) for *chunk, scratch in chunks[1:]
-            ]
-            data, grad, state, scratch = chunks[0]
-            self._update(data, grad, state, group, scratch)
-            for future in futures:
-                future.result()
-        else:
-            self._update(flat.data, flat.grad, flat.state, group, flat.scratch)
-            flat.adopt_new_state()
+        self._update(flat.data, flat.grad, flat.state, group, flat.scratch)
+        flat.adopt_new_state()
         return True
 
     def _init_state(self, data: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
@@ -325,45 +314,6 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
-# Element-wise updates of large groups are split across threads (NumPy releases the GIL inside
-# ufuncs), as PyTorch's intra-op parallelism does; below this many values a thread costs more.
-_THREADING_MIN_SIZE = 1 << 16
-_NUM_THREADS: int | None = None
-_POOL: Any = None
-
-
-def set_num_threads(n: int) -> None:
-    """How many threads the optimizers' element-wise updates may use (default: the
-    ``OMP_NUM_THREADS`` environment variable, else the number of CPUs).  1 turns threading off."""
-    global _NUM_THREADS, _POOL
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"set_num_threads expected a positive integer, got {n!r}")
-    _NUM_THREADS = n
-    if _POOL is not None:
-        _POOL.shutdown(wait=True)
-        _POOL = None
-
-
-def get_num_threads() -> int:
-    if _NUM_THREADS is None:
-        import os
-
-        env = os.environ.get("OMP_NUM_THREADS", "")
-        return int(env) if env.isdigit() and int(env) > 0 else (os.cpu_count() or 1)
-    return _NUM_THREADS
-
-
-def _thread_pool() -> Any:
-    global _POOL
-    if _POOL is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _POOL = ThreadPoolExecutor(
-            max_workers=max(1, get_num_threads() - 1), thread_name_prefix="neuralab-optim"
-        )
-    return _POOL
-
-
 class _FlatGroup:
     """One parameter group's values, gradients and state laid out in flat arrays; each
     parameter's ``.data`` and each state entry is a view into them."""
@@ -393,8 +343,6 @@ class _FlatGroup:
             for key in old[0]:
                 if key != "step":
                     self.state[key] = np.concatenate([st[key].reshape(-1) for st in old])
-        self._chunks: list[tuple] | None = None
-        self._chunk_key: tuple | None = None
         self.param_states = []
         for p in params:
             entry = {"step": self.state["step"]}
@@ -427,33 +375,6 @@ class _FlatGroup:
             ):
                 return None
         return cls(opt, params, group)
-
-    def chunks(self, opt: Optimizer, group: dict[str, Any]) -> list[tuple] | None:
-        """The group cut into one contiguous piece per thread (data, grad, state, scratch), or
-        None to update it in one call: when it is small (threads cost more than they save), when
-        one thread is set, or when the state lacks arrays that ``_update`` would create."""
-        threads = get_num_threads()
-        if threads < 2 or self.data.size < _THREADING_MIN_SIZE:
-            return None
-        keys = tuple(sorted(k for k in self.state if k != "step"))
-        needed = tuple(sorted(opt._init_state(self.data[:0], group)))
-        if keys != needed:
-            return None
-        if self._chunks is None or self._chunk_key != (keys, threads):
-            bounds = np.linspace(0, self.data.size, threads + 1).astype(int)
-            self._chunks = [
-                (
-                    self.data[a:b],
-                    self.grad[a:b],
-                    {"step": 0, **{k: self.state[k][a:b] for k in keys}},
-                    [buf[a:b] for buf in self.scratch],
-                )
-                for a, b in zip(bounds, bounds[1:])
-            ]
-            self._chunk_key = (keys, threads)
-        for _, _, state, _ in self._chunks:
-            state["step"] = self.state["step"]
-        return self._chunks
 
     def _split(self, flat: np.ndarray) -> list[np.ndarray]:
         return [flat[a:b].reshape(shape) for a, b, shape in self.slices]
