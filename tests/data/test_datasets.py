@@ -31,7 +31,7 @@ WINE = SHARED_DATASETS / "winequality-white.csv"
 
 # ---------------------------------------------------------------------------- iris
 def test_load_iris_matches_sklearn():
-    sk_datasets = pytest.importorskip("sklearn.datasets")
+    from sklearn import datasets as sk_datasets
     X, y = load_iris()
     bunch = sk_datasets.load_iris()
     assert X.shape == (150, 4) and X.dtype == np.float32 and y.dtype == np.int64

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats  # a test dependency: the oracle for the sampling laws
 
 from neuralab import nn, optim
 from neuralab.data import KFold, StandardScaler, StratifiedKFold
@@ -21,7 +22,6 @@ from neuralab.train import (
     Uniform,
 )
 
-stats = pytest.importorskip("scipy.stats")
 
 
 # ---------------------------------------------------------------------- distributions
@@ -258,7 +258,7 @@ def test_with_a_neuralab_trainer_on_iris():
 
 
 def test_with_a_scikit_learn_estimator_matches_its_own_scores():
-    linear_model = pytest.importorskip("sklearn.linear_model")
+    from sklearn import linear_model
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 5))
     y = X @ rng.normal(size=5) + 0.5 * rng.normal(size=80)
