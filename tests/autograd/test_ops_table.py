@@ -357,6 +357,10 @@ OPS: list[Op] = [
        lambda x, w, b: F.linear(x, w.T, b), (normal(2, 5, 4), normal(4, 3), normal(3))),
     Op("linear 1d input", nl.linear, lambda x, w, b: x @ w + b,
        lambda x, w, b: F.linear(x, w.T, b), (normal(4), normal(4, 3), normal(3))),
+    Op("linear_relu", nl.linear_relu, lambda x, w, b: np.maximum(x @ w + b, 0),
+       lambda x, w, b: torch.relu(F.linear(x, w.T, b)), (normal(5, 4), normal(4, 3), normal(3))),
+    Op("linear_relu no bias", nl.linear_relu, lambda x, w: np.maximum(x @ w, 0),
+       lambda x, w: torch.relu(F.linear(x, w.T)), (normal(5, 4), normal(4, 3))),
 ]
 
 # ---- reductions: every axis form (None, int, negative int, tuple) with and without keepdims

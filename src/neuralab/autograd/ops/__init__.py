@@ -31,7 +31,7 @@ from .elementwise import (
     sub,
     where,
 )
-from .linalg import linear, matmul
+from .linalg import linear, linear_relu, matmul
 from .loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -58,8 +58,8 @@ from .shape import (
 
 __all__ = [
     "abs", "add", "astype", "broadcast_to", "clip", "concatenate", "div", "elu", "exp",
-    "expand_dims", "flatten", "gelu", "getitem", "leaky_relu", "linear", "log", "log_softmax",
-    "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "permute",
+    "expand_dims", "flatten", "gelu", "getitem", "leaky_relu", "linear", "linear_relu", "log",
+    "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "permute",
     "power", "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "step", "sub",
     "sum", "tanh", "transpose", "var", "where",
     # fused losses (ops/loss.py)

@@ -74,6 +74,24 @@ class Linear(Function):
         return gx, gw, gb
 
 
+class LinearReLU(Linear):
+    """The dense layer with ReLU fused into one op: z = max(x W + b, 0).
+
+    The maximum is taken in place on the product, and backward masks the gradient with z > 0
+    before :class:`Linear`'s backward: one op, one output array and no mask kept between the
+    passes (the Dense layer uses it for ``activation="relu"``).
+    """
+
+    def forward(self, x, weight, bias=None):
+        out = super().forward(x, weight, bias)
+        np.maximum(out, 0, out=out)
+        self.out = out
+        return out
+
+    def backward(self, grad):
+        return super().backward(grad * (self.out > 0))
+
+
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with NumPy's rules (``a @ b``)."""
     return MatMul.apply(*binary_operands(a, b))
@@ -85,3 +103,11 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     if bias is None:
         return Linear.apply(x, weight)
     return Linear.apply(x, weight, bias)
+
+
+def linear_relu(x: Any, weight: Any, bias: Any = None) -> Tensor:
+    """max(x @ weight + bias, 0) as one op (a Dense layer with ReLU)."""
+    x = operand(x, weight)
+    if bias is None:
+        return LinearReLU.apply(x, weight)
+    return LinearReLU.apply(x, weight, bias)

@@ -152,14 +152,14 @@ def _class_targets(targets: Any, logits: Any, name: str) -> tuple[Any, bool]:
                 "non-integer values; give integer labels or probabilities of the inputs' shape"
             )
     labels = data.astype(np.intp, copy=False)
-    if labels.size:
-        lo, hi = int(labels.min()), int(labels.max())
-        if lo < 0 or hi >= n_classes:
-            bad = lo if lo < 0 else hi
-            raise IndexError(
-                f"{name}: class index {bad} is out of range for {n_classes} classes "
-                f"(expected 0 <= index < {n_classes})"
-            )
+    # one reduction checks both bounds: viewed as unsigned, a negative index is huge
+    if labels.size and labels.view(np.uintp).max() >= n_classes:
+        lo = int(labels.min())
+        bad = lo if lo < 0 else int(labels.max())
+        raise IndexError(
+            f"{name}: class index {bad} is out of range for {n_classes} classes "
+            f"(expected 0 <= index < {n_classes})"
+        )
     return labels, True
 
 
