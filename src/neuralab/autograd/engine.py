@@ -78,10 +78,11 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return grad.reshape(shape)
 
 
-def _count_consumers(root: "Tensor") -> dict[int, int]:
+def _count_consumers(root: "Tensor") -> dict["Tensor", int]:
     """For every tensor reachable from ``root`` through recorded ops, how many graph edges lead
-    into it (how many gradients it will receive before its own backward can run)."""
-    pending: dict[int, int] = {id(root): 0}
+    into it (how many gradients it will receive before its own backward can run).  Tensors hash
+    by identity, so they key the dict directly."""
+    pending: dict[Tensor, int] = {root: 0}
     stack = [root]
     while stack:
         fn = stack.pop()._ctx
@@ -96,13 +97,12 @@ def _count_consumers(root: "Tensor") -> dict[int, int]:
             )
         for parent in parents:
             if parent is not None and parent.requires_grad:
-                key = id(parent)
-                count = pending.get(key)
+                count = pending.get(parent)
                 if count is None:
-                    pending[key] = 1
+                    pending[parent] = 1
                     stack.append(parent)
                 else:
-                    pending[key] = count + 1
+                    pending[parent] = count + 1
     return pending
 
 
@@ -135,33 +135,30 @@ def backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -> No
     released on the way: saved arrays are dropped.
     """
     pending = _count_consumers(root)
-    grads: dict[int, np.ndarray] = {id(root): grad}
+    grads: dict[Tensor, np.ndarray] = {root: grad}
     handed_out: set[int] = set()
     ready = [root]
     while ready:
         node = ready.pop()
-        g = grads.pop(id(node), None)
+        g = grads.pop(node, None)
         fn = node._ctx
         if g is not None and (fn is None or node._retains_grad):
             _accumulate_leaf(node, g, handed_out)
         if fn is None:
             continue
         parents = fn.parents
-        if g is not None:
-            for parent, pg in zip(parents, fn.backward(g)):
-                if pg is None or parent is None or not parent.requires_grad:
-                    continue
+        parent_grads = fn.backward(g) if g is not None else (None,) * len(parents)
+        for parent, pg in zip(parents, parent_grads):
+            if parent is None or not parent.requires_grad:
+                continue
+            if pg is not None:
                 if pg.shape != parent.data.shape:
                     pg = unbroadcast(pg, parent.data.shape)
-                key = id(parent)
-                previous = grads.get(key)
-                grads[key] = pg if previous is None else previous + pg
-        for parent in parents:
-            if parent is not None and parent.requires_grad:
-                key = id(parent)
-                count = pending[key] - 1
-                pending[key] = count
-                if count == 0:
-                    ready.append(parent)
+                previous = grads.get(parent)
+                grads[parent] = pg if previous is None else previous + pg
+            count = pending[parent] - 1
+            pending[parent] = count
+            if count == 0:
+                ready.append(parent)
         if not retain_graph:
             fn.release()

@@ -164,7 +164,7 @@ class Tensor:
                     f"{self.data.shape}; reduce it first (loss.mean().backward()) or pass "
                     "grad=<array of the same shape>"
                 )
-            g = np.ones_like(self.data)
+            g = np.ones(self.data.shape, dtype=self.data.dtype)
         else:
             g = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
             if g.shape != self.data.shape:
