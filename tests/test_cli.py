@@ -40,3 +40,34 @@ def test_demo_runs_the_practicals_and_writes_a_loadable_model(tmp_path, capsys):
     assert len(history["loss"]) == len(history["val_loss"]) >= 1
     assert np.isfinite(history["loss"]).all()
     assert (tmp_path / "iris_history.png").stat().st_size > 1000
+
+
+def test_lab_list_names_every_lab():
+    from neuralab import labs
+
+    proc = run_cli("lab", "list")
+    assert proc.returncode == 0, proc.stderr
+    listed = [line.split()[0] for line in proc.stdout.splitlines()]
+    assert listed == labs.names()
+
+
+def test_lab_run_takes_settings_from_toml_and_set(tmp_path):
+    config = tmp_path / "act.toml"
+    config.write_text('points = 101\nfunctions = ["sigmoid", "tanh"]\nx_min = -3.0\n')
+    proc = run_cli("lab", "run", "activations", "--config", str(config), "--set", "x_min=-4",
+                   "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    saved = json.loads((tmp_path / "out" / "result.json").read_text())
+    assert saved["config"] == {"x_min": -4.0, "x_max": 6.0, "points": 101,
+                               "functions": ["sigmoid", "tanh"]}
+    assert set(saved["result"]["values"]) == {"sigmoid", "tanh"}
+
+
+def test_lab_run_bad_input_is_one_line_without_traceback(tmp_path):
+    for args in (["nope"], ["activations", "--set", "points=many"],
+                 ["activations", "--set", "colour=red"],
+                 ["activations", "--config", str(tmp_path / "missing.toml")]):
+        proc = run_cli("lab", "run", *args, "--out", str(tmp_path / "o"))
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert "Traceback" not in proc.stderr
+        assert proc.stderr.startswith("neuralab: error: ")

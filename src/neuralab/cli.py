@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     lab_run.add_argument("--quick", action="store_true", help="small configuration (seconds)")
     lab_run.add_argument("--out", default=None, help="output directory (default runs/lab-NAME)")
     lab_run.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE.toml",
+        help="settings from a TOML file (top-level keys of the lab's Config); --set wins",
+    )
+    lab_run.add_argument(
         "--set",
         action="append",
         default=[],
@@ -43,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_lab_command(args: argparse.Namespace) -> int:
     from . import labs
-    from .config import parse_set_options
+    from .config import load_toml, parse_set_options
 
     if args.lab_command in (None, "list"):
         for name in labs.names():
@@ -53,9 +59,9 @@ def run_lab_command(args: argparse.Namespace) -> int:
     if args.name not in labs.names():
         raise UserError(f"unknown lab {args.name!r}; available: {', '.join(labs.names())}")
     out = args.out or f"runs/lab-{args.name}"
-    result, files = labs.run(
-        args.name, quick=args.quick, out_dir=out, overrides=parse_set_options(args.set)
-    )
+    overrides = load_toml(args.config) if args.config else {}
+    overrides.update(parse_set_options(args.set))
+    result, files = labs.run(args.name, quick=args.quick, out_dir=out, overrides=overrides)
     print(result.summary())
     print(
         f"claim {'holds' if result.claim_holds else 'does NOT hold'}: {labs.get(args.name).CLAIM}"

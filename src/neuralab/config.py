@@ -60,7 +60,11 @@ def apply_overrides(config: Any, overrides: dict[str, Any]) -> Any:
                 f"unknown setting {key!r} for {type(config).__qualname__}; valid settings: "
                 + ", ".join(sorted(types))
             )
-        changes[key] = _convert(value, types[key], key) if isinstance(value, str) else value
+        if isinstance(value, str):
+            value = _convert(value, types[key], key)
+        elif isinstance(value, list) and typing.get_origin(types[key]) is tuple:
+            value = tuple(value)  # TOML arrays for tuple fields
+        changes[key] = value
     return dataclasses.replace(config, **changes)
 
 
