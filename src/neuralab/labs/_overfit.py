@@ -37,6 +37,22 @@ FASHION_MNIST_MISSING = (
 
 
 @dataclass
+class Setup:
+    """The settings the overfitting labs share (the book's setup of 6.4.1: a small training set,
+    six hidden layers of 100 units, plain SGD); each lab's ``Config`` adds its own."""
+
+    dataset: str = "fashion-mnist"
+    n_train: int = 300
+    n_test: int = 10000
+    hidden_layers: int = 6
+    units: int = 100
+    epochs: int = 201
+    lr: float = 0.01
+    batch_size: int = 100
+    seed: int = 0
+
+
+@dataclass
 class Data:
     """Training and test arrays: inputs float32 (N, features) in [0, 1], labels int64."""
 

@@ -33,17 +33,9 @@ CONCEPTS = [18, 16]
 
 
 @dataclass
-class Config:
-    dataset: str = "fashion-mnist"
-    n_train: int = 300
-    n_test: int = 10000
-    hidden_layers: int = 6
-    units: int = 100
+class Config(_overfit.Setup):
     epochs: int = 301
-    lr: float = 0.01
-    batch_size: int = 100
     ratios: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.5)
-    seed: int = 0
 
     @classmethod
     def quick(cls) -> "Config":

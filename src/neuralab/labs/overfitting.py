@@ -34,17 +34,8 @@ CONCEPTS = [16]
 
 
 @dataclass
-class Config:
-    dataset: str = "fashion-mnist"
-    n_train: int = 300
-    n_test: int = 10000
+class Config(_overfit.Setup):
     n_train_large: int = 3000
-    hidden_layers: int = 6
-    units: int = 100
-    epochs: int = 201
-    lr: float = 0.01
-    batch_size: int = 100
-    seed: int = 0
 
     @classmethod
     def quick(cls) -> "Config":

@@ -49,22 +49,13 @@ _HIST_EDGES = np.logspace(-6, 0.5, 40)
 
 
 @dataclass
-class Config:
-    dataset: str = "fashion-mnist"
-    n_train: int = 300
-    n_test: int = 10000
-    hidden_layers: int = 6
-    units: int = 100
-    epochs: int = 201
-    lr: float = 0.01
-    batch_size: int = 100
+class Config(_overfit.Setup):
     settings: tuple[str, ...] = SETTINGS
     l2: float = 0.05
     l1: float = 0.005
     weight_decay: float = 0.1
     adam_lr: float = 0.001
     adamw_weight_decay: float = 12.5
-    seed: int = 0
 
     @classmethod
     def quick(cls) -> "Config":
