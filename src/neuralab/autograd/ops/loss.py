@@ -267,6 +267,14 @@ class BinaryCrossEntropyWithLogits(Function):
 
 
 # ---------------------------------------------------------------------------------- multi-class
+def _soft_target_grad(fn: Function, log_p: np.ndarray, g: Any) -> np.ndarray | None:
+    """dl/dy = -(1 - eps) log p for probability targets that require a gradient, else None."""
+    if fn.index or len(fn.needs) < 2 or not fn.needs[1]:
+        return None
+    gy = log_p * (-(1 - fn.eps) * g)
+    return gy.reshape(-1) if fn.unbatched else gy
+
+
 class CrossEntropy(Function):
     """Log-softmax and cross-entropy fused, for logits x of shape (N, C) (one row per sample).
 
@@ -312,7 +320,7 @@ class CrossEntropy(Function):
         if self.reduction == "none":
             g = np.reshape(g, (-1, 1))
         n, c = self.exp.shape
-        gx = gy = None
+        gx = None
         if self.needs[0]:
             p = self.exp / self.total
             if self.index:
@@ -325,11 +333,7 @@ class CrossEntropy(Function):
             gx *= g
             if self.unbatched:
                 gx = gx.reshape(-1)
-        if not self.index and len(self.needs) > 1 and self.needs[1]:
-            gy = self.log_p * (-(1 - self.eps) * g)
-            if self.unbatched:
-                gy = gy.reshape(-1)
-        return gx, gy
+        return gx, _soft_target_grad(self, self.log_p, g)
 
 
 class CrossEntropyFromProbs(Function):
@@ -377,7 +381,7 @@ class CrossEntropyFromProbs(Function):
         g = _term_grad(self, grad)
         if self.reduction == "none":
             g = np.reshape(g, (-1, 1))
-        gx = gy = None
+        gx = None
         if self.needs[0]:
             r = self.ratio
             inside = (r >= self.lo) & (r <= self.hi)
@@ -385,11 +389,7 @@ class CrossEntropyFromProbs(Function):
             gx = (gq - (gq * r).sum(axis=1, keepdims=True)) / self.total * g
             if self.unbatched:
                 gx = gx.reshape(-1)
-        if not self.index and len(self.needs) > 1 and self.needs[1]:
-            gy = self.log_q * (-(1 - self.eps) * g)
-            if self.unbatched:
-                gy = gy.reshape(-1)
-        return gx, gy
+        return gx, _soft_target_grad(self, self.log_q, g)
 
 
 class NLL(Function):
