@@ -60,8 +60,8 @@ __all__ = [
     "abs", "add", "astype", "broadcast_to", "clip", "concatenate", "div", "elu", "exp",
     "expand_dims", "flatten", "gelu", "getitem", "leaky_relu", "linear", "linear_relu", "log",
     "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
-    "permute", "power", "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "step", "sub",
-    "sum", "tanh", "transpose", "var", "where",
+    "permute", "power", "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack",
+    "step", "sub", "sum", "tanh", "transpose", "var", "where",
     # fused losses (ops/loss.py)
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
     "cross_entropy_from_probs", "huber_loss", "l1_loss", "mse_loss", "nll_loss",
