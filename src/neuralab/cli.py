@@ -24,6 +24,24 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.add_argument("--epochs", type=int, default=200, help="iris epochs at most (default 200)")
     demo.add_argument("--out", default="runs/demo", help="run directory (default runs/demo)")
+    train = sub.add_parser(
+        "train", help="train a network on a CSV file with a header row (classes or a number)"
+    )
+    train.add_argument("csv", help="the CSV file (comma, semicolon or tab separated)")
+    train.add_argument("--target", required=True, help="name of the column to predict")
+    train.add_argument("--task", default="auto", choices=["auto", "classification", "regression"],
+                       help="auto: text targets are classes, numbers are regressed (default)")
+    train.add_argument("--hidden", default="64,32", help="hidden layer sizes (default 64,32)")
+    train.add_argument("--epochs", type=int, default=200, help="at most (default 200)")
+    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate")
+    train.add_argument("--weight-decay", type=float, default=0.0, help="> 0 uses AdamW")
+    train.add_argument("--test-size", type=float, default=0.2)
+    train.add_argument("--validation-split", type=float, default=0.2)
+    train.add_argument("--patience", type=int, default=20, help="early-stopping patience")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", default=None, help="run directory (default runs/train-<file>)")
+    train.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     lab = sub.add_parser("lab", help="run the lecture's experiments (labs); 'neuralab lab list'")
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION")
     lab_sub.add_parser("list", help="list the labs with the claim each one checks")
@@ -45,6 +63,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a setting of the lab's Config (repeatable)",
     )
     return parser
+
+
+def run_train_command(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .train.tabular import TabularConfig, train_csv
+
+    try:
+        hidden = tuple(int(h) for h in args.hidden.split(",") if h.strip())
+    except ValueError:
+        raise UserError(f"--hidden expects sizes like 64,32, got {args.hidden!r}") from None
+    out = args.out or f"runs/train-{Path(args.csv).stem}"
+    config = TabularConfig(
+        csv=args.csv, target=args.target, task=args.task, hidden=hidden, epochs=args.epochs,
+        batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+        test_size=args.test_size, validation_split=args.validation_split,
+        patience=args.patience, seed=args.seed, out=out, verbose=0 if args.quiet else 2,
+    )
+    result = train_csv(config)
+    print(result.summary())
+    for f in result.files:
+        print(f"wrote {f}")
+    return 0
 
 
 def run_lab_command(args: argparse.Namespace) -> int:
@@ -82,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             from .demo import run_demo
 
             return run_demo(seed=args.seed, epochs=args.epochs, out_dir=args.out)
+        if args.command == "train":
+            return run_train_command(args)
         if args.command == "lab":
             return run_lab_command(args)
     except (UserError, ValueError, KeyError, FileNotFoundError, ImportError) as err:
