@@ -203,6 +203,9 @@ def _plot(result: TabularResult, path: Path) -> Path | None:
         ax.plot(epochs, h["val_loss"], label="validation loss")
     ax.axvline(result.best_epoch, color="grey", ls=":", label="best epoch (kept)")
     ax.set(xlabel="epoch", ylabel="loss", title=f"{result.task}: learning curves")
+    losses = [v for key in ("loss", "val_loss") for v in h.get(key, []) if v > 0]
+    if losses and max(losses) > 20 * min(losses):  # a steep first epoch would flatten the rest
+        ax.set_yscale("log")
     ax.legend()
     ax.grid(alpha=0.3)
     tmp = path.with_name(path.stem + ".tmp.png")
