@@ -71,3 +71,25 @@ def test_lab_run_bad_input_is_one_line_without_traceback(tmp_path):
         assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
         assert "Traceback" not in proc.stderr
         assert proc.stderr.startswith("neuralab: error: ")
+
+
+def test_demo_with_zero_epochs_is_one_clear_line(tmp_path):
+    proc = run_cli("demo", "--epochs", "0", "--out", str(tmp_path / "run"))
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "--epochs" in proc.stderr
+    assert proc.stdout == ""  # rejected before any practical runs
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_output_path_that_is_a_file_is_one_clear_line(tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("not a directory")
+    for args in (["lab", "run", "perceptron-xor", "--quick", "--out", str(taken)],
+                 ["lab", "run", "perceptron-xor", "--quick", "--out", str(taken / "sub")],
+                 ["demo", "--out", str(taken)]):
+        proc = run_cli(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr and str(taken) in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+        assert proc.stdout == ""  # refused before running anything
+    assert taken.read_text() == "not a directory"

@@ -65,6 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_out_dir(out: str) -> None:
+    """Refuse an output directory that cannot be created before any work is done."""
+    from pathlib import Path
+
+    path = Path(out)
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise UserError(f"--out {out!r}: {str(p)!r} exists and is not a directory")
+            return
+
+
 def run_train_command(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -75,6 +87,7 @@ def run_train_command(args: argparse.Namespace) -> int:
     except ValueError:
         raise UserError(f"--hidden expects sizes like 64,32, got {args.hidden!r}") from None
     out = args.out or f"runs/train-{Path(args.csv).stem}"
+    _check_out_dir(out)
     config = TabularConfig(
         csv=args.csv, target=args.target, task=args.task, hidden=hidden, epochs=args.epochs,
         batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
@@ -100,6 +113,7 @@ def run_lab_command(args: argparse.Namespace) -> int:
     if args.name not in labs.names():
         raise UserError(f"unknown lab {args.name!r}; available: {', '.join(labs.names())}")
     out = args.out or f"runs/lab-{args.name}"
+    _check_out_dir(out)
     overrides = load_toml(args.config) if args.config else {}
     overrides.update(parse_set_options(args.set))
     result, files = labs.run(args.name, quick=args.quick, out_dir=out, overrides=overrides)
@@ -122,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from .demo import run_demo
 
+            _check_out_dir(args.out)
             return run_demo(seed=args.seed, epochs=args.epochs, out_dir=args.out)
         if args.command == "train":
             return run_train_command(args)
@@ -129,5 +144,9 @@ def main(argv: list[str] | None = None) -> int:
             return run_lab_command(args)
     except (UserError, ValueError, KeyError, FileNotFoundError, ImportError) as err:
         print(f"neuralab: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # e.g. the run directory cannot be written
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"neuralab: error: {where}{err.strerror or err}", file=sys.stderr)
         return 2
     return 0

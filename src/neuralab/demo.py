@@ -153,6 +153,8 @@ def _plot_history(h: dict[str, Any], path: Path) -> Path | None:
 
 def run_demo(seed: int = 0, epochs: int = 200, out_dir: str | Path = "runs/demo") -> int:
     """Run the three practicals; 0 when every one shows what the lecture says, else 1."""
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"demo expected a positive integer for --epochs, got {epochs!r}")
     out = Path(out_dir)
     results = {
         "classic neurons": classic_neurons(),

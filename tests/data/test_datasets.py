@@ -227,3 +227,12 @@ def test_synthetic_fashion_mnist_shapes_reproducible_and_learnable():
     assert np.mean(pred == t_new) > 0.8
     xu, _ = make_synthetic_like_fashion_mnist(5, rng=0, normalize=False, flatten=False)
     assert xu.dtype == np.uint8 and xu.shape == (5, 1, 28, 28)
+
+
+@pytest.mark.parametrize("cells", [["1.5", "", "2"], ["cat", " ", "dog"]])
+def test_load_csv_rejects_a_missing_target_value(tmp_path, cells):
+    # an empty target cell must not become a class "" (or turn a numeric column into text)
+    path = tmp_path / "t.csv"
+    path.write_text("a,t\n" + "".join(f"{i},{c}\n" for i, c in enumerate(cells)))
+    with pytest.raises(ValueError, match=r"'t'.*line 3"):
+        load_csv(path, target="t")

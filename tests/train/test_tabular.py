@@ -101,3 +101,23 @@ def test_cli_bad_input_is_one_clear_line(tmp_path, args, message):
     assert proc.returncode == 2, proc.stdout
     assert "Traceback" not in proc.stderr and message in proc.stderr
     assert not (tmp_path / "run").exists()  # nothing half-written
+
+
+def test_a_class_too_small_to_stratify_is_named_by_its_label(tmp_path):
+    csv = tmp_path / "tiny.csv"
+    rows = [f"{i},{i % 3},{'cat' if i % 2 else 'dog'}" for i in range(8)] + ["9,1,bird"]
+    csv.write_text("a,b,t\n" + "\n".join(rows) + "\n")
+    with pytest.raises(ValueError, match="'bird'|bird"):
+        train_csv(TabularConfig(csv=str(csv), target="t", epochs=1, verbose=0))
+
+
+def test_cli_output_path_that_is_a_file_is_refused_before_training(tmp_path):
+    csv = tmp_path / "blobs.csv"
+    write_blobs_csv(csv, n=30)
+    taken = tmp_path / "taken"
+    taken.write_text("keep me")
+    proc = run_cli("train", str(csv), "--target", "species", "--out", str(taken))
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and str(taken) in proc.stderr
+    assert proc.stdout == ""  # no epoch ran
+    assert taken.read_text() == "keep me"

@@ -365,3 +365,18 @@ def test_lambda_callback_and_batch_logs():
                                                           verbose=0)
     assert seen == [(0, 4), (1, 4), (2, 2)]
     assert math.isfinite(0.0)
+
+
+def test_a_one_shot_generator_is_an_error_not_a_nan_epoch():
+    # a generator is exhausted after one epoch: epoch 2 would train on nothing and leave the
+    # history with a NaN loss and fewer accuracy entries than epochs
+    x = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    model = nn.Sequential([nn.Dense(2, input_dim=3)])
+    trainer = Trainer(model, nn.CrossEntropyLoss(), "sgd")
+    batches = ((x[i:i + 10], y[i:i + 10]) for i in range(0, 40, 10))
+    with pytest.raises(ValueError, match="no batch.*epoch 2"):
+        trainer.fit(batches, epochs=2, verbose=0)
+    val = ((x[i:i + 10], y[i:i + 10]) for i in range(0, 40, 10))
+    with pytest.raises(ValueError, match="validation_data yielded no batch"):
+        trainer.fit(x, y, validation_data=val, epochs=2, verbose=0)

@@ -102,6 +102,8 @@ def train_csv(config: TabularConfig) -> TabularResult:
     set_seed(config.seed)
 
     classes = None
+    # stratify on the labels as written, so that an error names the class the user knows
+    stratify = y if task == "classification" else None
     if task == "classification":
         encoder = LabelEncoder().fit(y)
         y = encoder.transform(y)
@@ -110,7 +112,6 @@ def train_csv(config: TabularConfig) -> TabularResult:
             raise ValueError(f"the target column {config.target!r} has a single class")
     else:
         y = y.astype(np.float32).reshape(-1, 1)
-    stratify = y if task == "classification" else None
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=config.test_size, stratify=stratify, seed=config.seed
     )

@@ -234,7 +234,7 @@ class Trainer:
             lr = float(self.optimizer.lr)
             epoch_logs = self._train_epoch(train, batch_begin, batch_end, after_backward)
             if val is not None:
-                for key, value in self._evaluate_batches(val).items():
+                for key, value in self._evaluate_batches(val, "validation_data").items():
                     epoch_logs["val_" + key] = value
             epoch_logs["lr"] = lr
             self._step_scheduler(epoch_logs)
@@ -292,7 +292,9 @@ class Trainer:
                     cb.on_batch_end(batch, logs)
                 if self.stop_training:
                     break
-        logs = {"loss": total / count if count else math.nan}
+        if not count:
+            raise ValueError(_no_batch("the training data", self.epoch))
+        logs = {"loss": total / count}
         if keep and outputs:
             logs.update(self._compute_metrics(targets, outputs))
         return logs
@@ -319,7 +321,9 @@ class Trainer:
         self._ensure_built(batches.sample())
         return self._evaluate_batches(batches)
 
-    def _evaluate_batches(self, batches: _Batches) -> dict[str, float]:
+    def _evaluate_batches(
+        self, batches: _Batches, where: str = "the evaluation data"
+    ) -> dict[str, float]:
         model, loss_fn = self.model, self.loss_fn
         keep = bool(self.metrics)
         outputs: list[np.ndarray] = []
@@ -343,7 +347,9 @@ class Trainer:
         finally:
             if was_training:
                 model.train()
-        logs = {"loss": (total / count + penalty) if count else math.nan}
+        if not count:
+            raise ValueError(_no_batch(where, self.epoch if where == "validation_data" else None))
+        logs = {"loss": total / count + penalty}
         if keep and outputs:
             logs.update(self._compute_metrics(targets, outputs))
         return logs
@@ -407,6 +413,8 @@ class Trainer:
         finally:
             if was_training:
                 model.train()
+        if not outs:
+            raise ValueError(_no_batch("the prediction data", None))
         return outs[0] if len(outs) == 1 else np.concatenate(outs)
 
     def predict_proba(self, x: Any, batch_size: int | None = None) -> np.ndarray:
@@ -680,6 +688,13 @@ class _LoaderBatches(_Batches):
             except Exception:  # noqa: BLE001 - a best effort to build lazy weights
                 return None
         return None
+
+
+def _no_batch(what: str, epoch: int | None) -> str:
+    when = f" in epoch {epoch + 1}" if epoch is not None else ""
+    return (f"{what} yielded no batch{when}; pass a DataLoader or a list of (inputs, targets) "
+            "batches, which can be iterated again every epoch (a generator is used up after "
+            "one pass)")
 
 
 def _is_batch_source(x: Any) -> bool:

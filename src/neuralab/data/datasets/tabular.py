@@ -110,5 +110,11 @@ def load_csv(
     X = np.empty((len(rows), len(columns)), dtype=dtype)
     for j, (name, col) in enumerate(zip(feature_names, columns)):
         X[:, j] = _column_as_float(table[:, col], name, path)
-    y = _target_values(table[:, header.index(target)], target_dtype)
+    target_cells = table[:, header.index(target)]
+    empty = np.flatnonzero(np.char.strip(target_cells) == "")
+    if empty.size:
+        # a missing target would otherwise become a class "" (and turn numbers into text)
+        raise ValueError(f"load_csv: the target column {target!r} of {path} is empty on line "
+                         f"{empty[0] + 2}; fill in or remove the rows without a target")
+    y = _target_values(target_cells, target_dtype)
     return X, y, feature_names
