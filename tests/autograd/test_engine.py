@@ -204,6 +204,19 @@ def test_enable_grad_inside_no_grad():
     assert y.requires_grad and not z.requires_grad
 
 
+def test_enable_grad_as_a_decorator_enables_grad():
+    # as torch.enable_grad: the decorated function records a graph even when called in no_grad
+    @nl.enable_grad()
+    def forward(t):
+        return t * 2, nl.is_grad_enabled()
+
+    x = nl.tensor([1.0], requires_grad=True)
+    with nl.no_grad():
+        y, enabled = forward(x)
+        assert not nl.is_grad_enabled()
+    assert enabled and y.requires_grad and y.grad_fn is not None
+
+
 def test_detach_shares_data_and_stops_the_gradient():
     x = nl.tensor([1.0, 2.0, 3.0], requires_grad=True)
     d = x.detach()
@@ -494,6 +507,25 @@ def test_gradcheck_passes_a_right_backward_and_reports_its_numbers():
     assert report.analytic[0].dtype == np.float64
     np.testing.assert_allclose(report.analytic[0], 2 * x * v, rtol=1e-12)
     np.testing.assert_allclose(report.numeric[0], 2 * x * v, rtol=1e-8)
+
+
+class NanGrad(nl.Function):
+    """2 a with a backward that returns NaN for the second element."""
+
+    def forward(self, a):
+        return a * 2
+
+    def backward(self, grad):
+        g = grad * 2
+        g[1] = np.nan
+        return (g,)
+
+
+def test_gradcheck_fails_a_nan_gradient():
+    # NaN compares false with every tolerance: it must count as a failure, not be skipped
+    report = nl.gradcheck(NanGrad.apply, np.array([1.0, 2.0, 3.0]))
+    assert not report.ok and report.worst_input == 0 and report.worst_index == (1,)
+    assert np.isnan(report.max_abs_error) and "FAILED" in str(report)
 
 
 def test_gradcheck_passes_integer_inputs_through():

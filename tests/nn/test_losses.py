@@ -600,3 +600,19 @@ def test_two_layer_network_learns_xor_with_fused_loss_and_plain_gradient_descent
         probs = nl.sigmoid(nl.linear(nl.tanh(nl.linear(X, w1, b1)), w2, b2)).data
     np.testing.assert_array_equal((probs > 0.5).astype(int), y.astype(int))
     assert losses[-1] < 0.05 < losses[0]
+
+
+def test_a_column_of_whole_number_float_labels_is_accepted():
+    # labels read from a CSV file come back as a float (N, 1) column: docs/losses.md accepts both
+    # whole-number floats and a column, so their combination must work too
+    rng = np.random.default_rng(5)
+    logits = rng.normal(size=(4, 3)).astype(np.float32)
+    labels = np.array([0, 2, 1, 2])
+    expected = TF.cross_entropy(torch.from_numpy(logits), torch.from_numpy(labels))
+    column = labels.reshape(-1, 1).astype(np.float64)
+    loss = CrossEntropyLoss()(logits, column)
+    np.testing.assert_allclose(loss.item(), expected.item(), rtol=1e-6)
+    log_p = nl.log_softmax(nl.tensor(logits), axis=1)
+    np.testing.assert_allclose(NLLLoss()(log_p, column).item(), expected.item(), rtol=1e-6)
+    with pytest.raises(ValueError, match="non-integer values"):
+        CrossEntropyLoss()(logits, column + 0.5)

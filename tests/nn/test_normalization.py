@@ -131,3 +131,19 @@ def test_fused_ops_pass_gradcheck():
         report = nl.gradcheck(fn, x, gamma, beta)
         assert report.ok, (fn.__name__, str(report))
     assert nl.gradcheck(ln2, x).ok
+
+
+@pytest.mark.parametrize("make", [lambda: nn.BatchNorm(3), lambda: nn.LayerNorm(3)])
+def test_normalization_keeps_float32_for_integer_and_float64_tensors(make):
+    # as Dense: integer data (labels read as ints) or a float64 tensor must not turn the float32
+    # layer's computation into float64; the gradient still reaches a float64 input
+    x_int = nl.tensor(np.arange(12).reshape(4, 3))
+    assert make()(x_int).dtype == np.float32
+    x64 = nl.tensor(np.arange(12.0).reshape(4, 3) ** 1.5, requires_grad=True, dtype=np.float64)
+    layer = make()
+    y = layer(x64)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x64.grad.dtype == np.float64 and layer.weight.grad.dtype == np.float32
+    ref = make()(x64.data.astype(np.float32))
+    np.testing.assert_array_equal(y.data, ref.data)

@@ -534,3 +534,11 @@ def test_book_nesterov_and_adam_differ_from_ours():
         _run_ours(optim.Adam, lr=0.01, eps=0.0),
         _run_book(lambda x, g, s, t: book_adam(x, g, s, t, eps=0.0)), rtol=1e-12,
     )
+
+
+def test_empty_parameter_list_of_a_lazy_model_says_why():
+    # a model of lazy layers has no parameters before its first call: the error must say so
+    # rather than only "pass the tensors"
+    model = nl.nn.Sequential([nl.nn.Dense(4), nl.nn.Dense(1)])
+    with pytest.raises(ValueError, match=r"empty parameter list.*built lazily.*input_dim"):
+        optim.Adam(model.parameters())

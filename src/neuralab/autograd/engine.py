@@ -41,16 +41,19 @@ class no_grad:
     def __call__(self, func):
         import functools
 
+        mode = type(self)  # enable_grad inherits this: its wrapper must enable, not disable
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            with no_grad():
+            with mode():
                 return func(*args, **kwargs)
 
         return wrapper
 
 
 class enable_grad(no_grad):
-    """Turn graph recording back on inside a :class:`no_grad` block."""
+    """Turn graph recording back on inside a :class:`no_grad` block (context manager or
+    decorator, as :class:`no_grad`)."""
 
     def __enter__(self) -> "enable_grad":
         self._previous = GRAD_MODE.enabled

@@ -115,9 +115,12 @@ def gradcheck(
         abs_err = np.abs(a - n)
         rel_err = abs_err / np.maximum(np.abs(n), 1e-12)
         excess = abs_err - (atol + rtol * np.abs(n))
+        # a NaN (either side) compares false with any tolerance: count it as the worst failure
+        excess = np.where(np.isnan(excess), np.inf, excess)
         i = int(np.argmax(excess))
-        abs_max = max(worst[0], float(abs_err.max()))
-        rel_max = max(worst[1], float(np.where(abs_err > atol, rel_err, 0).max()))
+        # np.max, not max(): the builtin would drop a NaN error and report 0
+        abs_max = float(np.max([worst[0], abs_err.max()]))
+        rel_max = float(np.max([worst[1], np.where(abs_err <= atol, 0, rel_err).max()]))
         if excess.flat[i] > worst[4]:
             worst = (abs_max, rel_max, k, np.unravel_index(i, a.shape), float(excess.flat[i]))
         else:

@@ -201,8 +201,9 @@ class BatchNorm(Module):
                 f"BatchNorm needs more than one sample per batch in training mode (got shape "
                 f"{data.shape}); use model.eval() to predict on single samples"
             )
-        if not isinstance(x, Tensor) and data.dtype != np.float32:
-            x = data.astype(np.float32)
+        if data.dtype != np.float32:
+            # as Dense: an integer or float64 tensor would turn the float32 work into float64
+            x = x.astype(np.float32) if isinstance(x, Tensor) else data.astype(np.float32)
         return BatchNormOp.apply(
             x, self.weight, self.bias, running_mean=self.running_mean,
             running_var=self.running_var, momentum=self.momentum, eps=self.eps,
@@ -280,8 +281,9 @@ class LayerNorm(Module):
                 f"LayerNorm normalizes over trailing axes {self.normalized_shape}, got input of "
                 f"shape {data.shape}"
             )
-        if not isinstance(x, Tensor) and data.dtype != np.float32:
-            x = data.astype(np.float32)
+        if data.dtype != np.float32:
+            # as Dense: an integer or float64 tensor would turn the float32 work into float64
+            x = x.astype(np.float32) if isinstance(x, Tensor) else data.astype(np.float32)
         return LayerNormOp.apply(x, self.weight, self.bias, k=k, eps=self.eps)
 
     def get_config(self) -> dict[str, Any]:

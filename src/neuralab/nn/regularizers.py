@@ -15,9 +15,11 @@ no 1/2 in front of the L2 sum.
 L2 penalty versus weight decay: with plain SGD, adding l2 * sum w^2 to the loss is the same as
 shrinking w by ``lr * 2 * l2 * w`` each step ("weight decay" with lambda = 2 * l2).  With adaptive
 optimizers (Adam, RMSProp) the penalty's gradient is divided by the running gradient scale like any
-other gradient, so large-gradient weights are barely regularized; *decoupled* weight decay (AdamW,
-the optimizers' ``weight_decay`` option) subtracts ``lr * lambda * w`` outside the adaptive scaling
-instead.  The two are different methods and their factors are not interchangeable.
+other gradient, so large-gradient weights are barely regularized; *decoupled* weight decay
+(AdamW's ``weight_decay``) subtracts ``lr * lambda * w`` outside the adaptive scaling instead.  The
+two are different methods and their factors are not interchangeable.  (The ``weight_decay`` option
+of SGD, Adam, RMSProp and AdaGrad is not decoupled: it adds ``lambda * w`` to the gradient, which
+is this L2 penalty with l2 = lambda / 2.)
 
 >>> layer = nn.Dense(64, activation="relu", kernel_regularizer=nn.L2(1e-4))
 >>> loss = criterion(model(x), y) + model.regularization_loss()

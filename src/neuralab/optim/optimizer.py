@@ -25,6 +25,11 @@ from ..autograd import Tensor, enable_grad
 
 ParamsLike = Iterable[Tensor] | Iterable[dict[str, Any]]
 
+_EMPTY_HINT = (
+    "pass the tensors to optimize (a model whose layers are built lazily has no parameters "
+    "before its first call: call it once on a batch, or give the first layer input_dim)"
+)
+
 
 class Optimizer:
     """Base class: parameter groups, lazy per-parameter state, ``zero_grad``/``step``, state dicts.
@@ -69,7 +74,7 @@ class Optimizer:
         params = group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
         if not params:
-            raise ValueError(f"{name} got an empty parameter list; pass the tensors to optimize")
+            raise ValueError(f"{name} got an empty parameter list; {_EMPTY_HINT}")
         unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
         if unknown:
             raise ValueError(
@@ -417,7 +422,7 @@ def _as_param_groups(params: Any, name: str) -> list[dict[str, Any]]:
             f"{type(params).__name__}"
         ) from None
     if not items:
-        raise ValueError(f"{name} got an empty parameter list; pass the tensors to optimize")
+        raise ValueError(f"{name} got an empty parameter list; {_EMPTY_HINT}")
     if all(isinstance(item, dict) for item in items):
         return items
     if any(isinstance(item, dict) for item in items):

@@ -138,8 +138,10 @@ def _class_targets(targets: Any, logits: Any, name: str) -> tuple[Any, bool]:
                 targets if targets.dtype == logits.dtype else targets.astype(logits.dtype)
             ), False
         return (data if data.dtype == logits.dtype else data.astype(logits.dtype)), False
-    if data.shape == shape[:-1] + (1,) and data.dtype.kind in "iub":
-        data = data.reshape(shape[:-1])  # a column of labels, as scikit-learn and Keras allow
+    if data.shape == shape[:-1] + (1,):
+        # a column of labels, as scikit-learn and Keras allow (whole-number floats are checked
+        # below, as for (N,) labels)
+        data = data.reshape(shape[:-1])
     if data.shape != shape[:-1]:
         raise ValueError(
             f"{name}: targets of shape {data.shape} do not fit inputs of shape {shape}; expected "
