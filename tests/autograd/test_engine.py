@@ -555,3 +555,9 @@ def test_code_in_docs_autograd_runs():
     namespace: dict = {}
     for block in blocks:
         exec(compile(block, str(doc), "exec"), namespace)  # noqa: S102 - our own documentation
+
+
+def test_linear_on_a_scalar_input_names_the_feature_axis():
+    w = nl.tensor(np.ones((4, 3)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"linear: the input needs a feature axis, got a scalar"):
+        nl.linear(nl.tensor(1.0), w)

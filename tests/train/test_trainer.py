@@ -380,3 +380,17 @@ def test_a_one_shot_generator_is_an_error_not_a_nan_epoch():
     val = ((x[i:i + 10], y[i:i + 10]) for i in range(0, 40, 10))
     with pytest.raises(ValueError, match="validation_data yielded no batch"):
         trainer.fit(x, y, validation_data=val, epochs=2, verbose=0)
+
+
+def test_validation_split_accepts_a_numpy_float():
+    import numpy as np
+
+    from neuralab import nn
+    from neuralab.train import Trainer
+
+    x = np.random.default_rng(0).normal(size=(20, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    model = nn.Sequential([nn.Dense(2, input_dim=3)])
+    history = Trainer(model, nn.CrossEntropyLoss(), "sgd").fit(
+        x, y, validation_split=np.float32(0.25), epochs=1, verbose=0)
+    assert len(history.history["val_loss"]) == 1

@@ -31,6 +31,7 @@ What the numbers in the history mean:
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -184,7 +185,11 @@ class Trainer:
         batch_size = _check_count(batch_size, "batch_size")
         initial_epoch = _check_count(initial_epoch, "initial_epoch", allow_zero=True)
         verbose = _check_verbose(verbose)
-        if not (isinstance(validation_split, (int, float)) and 0.0 <= validation_split < 1.0):
+        if not (
+            isinstance(validation_split, numbers.Real)
+            and not isinstance(validation_split, bool)
+            and 0.0 <= validation_split < 1.0
+        ):
             raise ValueError(
                 f"fit expected `validation_split` as a fraction in [0, 1), got {validation_split!r}"
             )

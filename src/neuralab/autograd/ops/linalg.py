@@ -53,6 +53,11 @@ class Linear(Function):
     """
 
     def forward(self, x, weight, bias=None):
+        if np.ndim(x) == 0:
+            raise ValueError(
+                f"linear: the input needs a feature axis, got a scalar; pass shape (N, "
+                f"{weight.shape[0]}) or ({weight.shape[0]},)"
+            )
         if x.shape[-1] != weight.shape[0]:
             raise ValueError(
                 f"linear: input has {x.shape[-1]} features but the weight expects "
