@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import __version__
 
@@ -67,8 +68,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _check_out_dir(out: str) -> None:
     """Refuse an output directory that cannot be created before any work is done."""
-    from pathlib import Path
-
     path = Path(out)
     for p in (path, *path.parents):
         if p.exists():
@@ -78,8 +77,6 @@ def _check_out_dir(out: str) -> None:
 
 
 def run_train_command(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from .train.tabular import TabularConfig, train_csv
 
     try:
