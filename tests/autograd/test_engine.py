@@ -561,3 +561,17 @@ def test_linear_on_a_scalar_input_names_the_feature_axis():
     w = nl.tensor(np.ones((4, 3)), requires_grad=True)
     with pytest.raises(ValueError, match=r"linear: the input needs a feature axis, got a scalar"):
         nl.linear(nl.tensor(1.0), w)
+
+
+def test_a_backward_returning_too_few_gradients_is_a_clear_error():
+    class Broken(nl.Function):
+        def forward(self, a, b):
+            return a * b
+
+        def backward(self, grad):
+            return (grad,)  # forgot the second input
+
+    a = nl.tensor([1.0, 2.0], requires_grad=True)
+    b = nl.tensor([3.0, 4.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"broken.backward returned 1 gradient\(s\) for 2"):
+        Broken.apply(a, b).sum().backward()

@@ -151,6 +151,11 @@ def backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -> No
             continue
         parents = fn.parents
         parent_grads = fn.backward(g) if g is not None else (None,) * len(parents)
+        if len(parent_grads) < len(parents):  # a custom op's mistake would lose gradients silently
+            raise RuntimeError(
+                f"{fn.name}.backward returned {len(parent_grads)} gradient(s) for "
+                f"{len(parents)} input(s); return one per positional input (None where none)"
+            )
         for parent, pg in zip(parents, parent_grads):
             if parent is None or not parent.requires_grad:
                 continue
