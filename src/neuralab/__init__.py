@@ -20,6 +20,7 @@ from .autograd import (
     Tensor,
     enable_grad,
     gradcheck,
+    numerical_gradient,
     is_grad_enabled,
     no_grad,
     tensor,
@@ -48,5 +49,6 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Function", "GradcheckReport", "Tensor", "enable_grad", "gradcheck", "get_rng",
-    "is_grad_enabled", "no_grad", "seed", "tensor", "__version__", *_ops_all,
+    "is_grad_enabled", "no_grad", "numerical_gradient", "seed", "tensor", "__version__",
+    *_ops_all,
 ]

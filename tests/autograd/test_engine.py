@@ -575,3 +575,12 @@ def test_a_backward_returning_too_few_gradients_is_a_clear_error():
     b = nl.tensor([3.0, 4.0], requires_grad=True)
     with pytest.raises(RuntimeError, match=r"broken.backward returned 1 gradient\(s\) for 2"):
         Broken.apply(a, b).sum().backward()
+
+
+def test_numerical_gradient_matches_the_derivative_and_refuses_non_contiguous_arrays():
+    w = nl.tensor(np.array([[1.0, -2.0], [0.5, 3.0]]), dtype=np.float64)
+    (g,) = nl.numerical_gradient(lambda: float(np.sum(np.sin(w.data))), [w], 1e-6)
+    np.testing.assert_allclose(g, np.cos(w.data), atol=1e-8)
+    np.testing.assert_array_equal(w.data, [[1.0, -2.0], [0.5, 3.0]])  # restored
+    with pytest.raises(ValueError, match="C-contiguous"):
+        nl.numerical_gradient(lambda: 0.0, [np.ones((3, 4)).T])

@@ -2,10 +2,10 @@
 
 from .engine import enable_grad, is_grad_enabled, no_grad
 from .function import Function
-from .gradcheck import GradcheckReport, gradcheck
+from .gradcheck import GradcheckReport, gradcheck, numerical_gradient
 from .tensor import Tensor, tensor
 
 __all__ = [
     "Function", "GradcheckReport", "Tensor", "enable_grad", "gradcheck", "is_grad_enabled",
-    "no_grad", "tensor",
+    "no_grad", "numerical_gradient", "tensor",
 ]

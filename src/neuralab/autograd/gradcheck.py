@@ -45,6 +45,39 @@ class GradcheckReport:
         )
 
 
+def numerical_gradient(
+    loss: Callable[[], float], tensors: list[Any], eps: float = 1e-6
+) -> list[np.ndarray]:
+    """Central differences of ``loss()`` with respect to every element of every tensor (or
+    array) in ``tensors``, perturbing each element in place and restoring it (two calls of
+    ``loss`` per element), as float64 arrays of the tensors' shapes:
+
+        g_i = (L(w + eps e_i) - L(w - eps e_i)) / (2 eps)
+
+    >>> numerical_gradient(lambda: float((model(x).data ** 2).sum()), model.parameters(), 1e-4)
+    """
+    grads = []
+    for t in tensors:
+        data = t.data if isinstance(t, Tensor) else t
+        if not data.flags.c_contiguous or not data.flags.writeable:
+            raise ValueError(
+                "numerical_gradient perturbs each array in place, so it needs writeable "
+                f"C-contiguous arrays; got one of shape {data.shape} that is not"
+            )
+        flat = data.reshape(-1)  # a view: writing to it perturbs the tensor itself
+        g = np.empty(flat.size, dtype=np.float64)
+        for i in range(flat.size):
+            original = flat[i]
+            flat[i] = original + eps
+            up = loss()
+            flat[i] = original - eps
+            down = loss()
+            flat[i] = original
+            g[i] = (up - down) / (2 * eps)
+        grads.append(g.reshape(data.shape))
+    return grads
+
+
 def gradcheck(
     fn: Callable[..., Tensor],
     *inputs: Any,
@@ -93,20 +126,7 @@ def gradcheck(
         with no_grad():
             return float(np.sum(fn(*xs).data * cotangent))
 
-    numeric = []
-    for k in checked:
-        data = xs[k].data
-        num = np.zeros_like(data)
-        flat, nflat = data.reshape(-1), num.reshape(-1)
-        for i in range(flat.size):
-            original = flat[i]
-            flat[i] = original + eps
-            up = objective()
-            flat[i] = original - eps
-            down = objective()
-            flat[i] = original
-            nflat[i] = (up - down) / (2 * eps)
-        numeric.append(num)
+    numeric = numerical_gradient(objective, [xs[k] for k in checked], eps)
 
     worst = (0.0, 0.0, None, None, -np.inf)  # abs, rel, input, index, excess over tolerance
     for k, a, n in zip(checked, analytic, numeric):

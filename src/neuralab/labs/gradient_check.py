@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import gradcheck, linear, nn, no_grad, seed
-from ..autograd import ops
+from ..autograd import numerical_gradient, ops  # re-exported: the book-style gradient
 from ..data import StandardScaler, load_iris
 from . import _plot
 from ._blas import single_thread_blas
@@ -117,28 +117,6 @@ class Result:
             f"backprop {self.slope_backprop:.2f}"
         )
         return "\n".join(lines)
-
-
-def numerical_gradient(loss: Callable[[], float], params: list, eps: float) -> list[np.ndarray]:
-    """Central differences of ``loss()`` with respect to every element of every tensor in
-    ``params``, perturbing each element in place and restoring it (two calls per element):
-
-        g_i = (L(w + eps e_i) - L(w - eps e_i)) / (2 eps)
-    """
-    grads = []
-    for p in params:
-        flat = p.data.reshape(-1)  # a view: writing to it perturbs the model's weight
-        g = np.empty(flat.size, dtype=np.float64)
-        for i in range(flat.size):
-            original = flat[i]
-            flat[i] = original + eps
-            up = loss()
-            flat[i] = original - eps
-            down = loss()
-            flat[i] = original
-            g[i] = (up - down) / (2 * eps)
-        grads.append(g.reshape(p.data.shape))
-    return grads
 
 
 def _build(hidden: int, activation: str, dtype: type) -> nn.Sequential:

@@ -269,6 +269,12 @@ class BinaryCrossEntropyWithLogits(Function):
 
 
 # ---------------------------------------------------------------------------------- multi-class
+def _row_grad(fn: Function, grad: np.ndarray) -> Any:
+    """d loss / d row loss, shaped to broadcast over each row's classes ((N, 1) for "none")."""
+    g = _term_grad(fn, grad)
+    return np.reshape(g, (-1, 1)) if fn.reduction == "none" else g
+
+
 def _soft_target_grad(fn: Function, log_p: np.ndarray, g: Any) -> np.ndarray | None:
     """dl/dy = -(1 - eps) log p for probability targets that require a gradient, else None."""
     if fn.index or len(fn.needs) < 2 or not fn.needs[1]:
@@ -318,9 +324,7 @@ class CrossEntropy(Function):
         return _reduce(self, losses, reduction)
 
     def backward(self, grad):
-        g = _term_grad(self, grad)
-        if self.reduction == "none":
-            g = np.reshape(g, (-1, 1))
+        g = _row_grad(self, grad)
         n, c = self.exp.shape
         gx = None
         if self.needs[0]:
@@ -380,9 +384,7 @@ class CrossEntropyFromProbs(Function):
         return _reduce(self, losses, reduction)
 
     def backward(self, grad):
-        g = _term_grad(self, grad)
-        if self.reduction == "none":
-            g = np.reshape(g, (-1, 1))
+        g = _row_grad(self, grad)
         gx = None
         if self.needs[0]:
             r = self.ratio
