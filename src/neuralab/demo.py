@@ -11,7 +11,6 @@ Everything it writes (model, history, figure) goes to one run directory.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import numpy as np
 from . import nn, optim
 from .data import StandardScaler, load_iris, train_test_split
 from .data.datasets import make_xor
-from .io import atomic_write, load, save
+from .io import atomic_write, figures, load, save
 from .random import seed as set_seed
 from .train import EarlyStopping, Trainer
 from .train.metrics import confusion_matrix
@@ -125,10 +124,7 @@ def iris(seed: int, out_dir: Path, epochs: int) -> bool:
 
 def _plot_history(h: dict[str, Any], path: Path) -> Path | None:
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = figures.pyplot()
     except ImportError:  # the core needs only NumPy; figures need the [lab] extra
         print("  (matplotlib not installed: pip install 'neuralab[lab]' for the figure)")
         return None
@@ -144,11 +140,7 @@ def _plot_history(h: dict[str, Any], path: Path) -> Path | None:
         ax.legend()
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return figures.save(fig, path)
 
 
 def run_demo(seed: int = 0, epochs: int = 200, out_dir: str | Path = "runs/demo") -> int:

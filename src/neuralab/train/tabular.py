@@ -10,7 +10,6 @@ part, and a run directory with the model, the scaler, the history, the metrics a
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import numpy as np
 from .. import nn, optim
 from ..data import LabelEncoder, StandardScaler, train_test_split
 from ..data.datasets import load_csv
-from ..io import atomic_write, save
+from ..io import atomic_write, figures, save
 from ..random import seed as set_seed
 from . import metrics
 from .callbacks import EarlyStopping
@@ -190,10 +189,7 @@ def _jsonable(value: Any) -> Any:
 
 def _plot(result: TabularResult, path: Path) -> Path | None:
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = figures.pyplot()
     except ImportError:  # figures need the [lab] extra; the run itself does not
         return None
     h = result.history
@@ -209,8 +205,4 @@ def _plot(result: TabularResult, path: Path) -> Path | None:
         ax.set_yscale("log")
     ax.legend()
     ax.grid(alpha=0.3)
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return figures.save(fig, path)
