@@ -10,7 +10,6 @@ Everything it writes (model, history, figure) goes to one run directory.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import numpy as np
 from . import nn, optim
 from .data import StandardScaler, load_iris, train_test_split
 from .data.datasets import make_xor
-from .io import atomic_write, figures, load, save
+from .io import figures, load, save, write_json
 from .random import seed as set_seed
 from .train import EarlyStopping, Trainer
 from .train.metrics import confusion_matrix
@@ -115,7 +114,7 @@ def iris(seed: int, out_dir: Path, epochs: int) -> bool:
     reloaded = load(path)
     same = np.array_equal(reloaded(X_test).data, model(X_test).data)
     print(f"  saved to {path} and reloaded: predictions identical = {same}")
-    atomic_write(out_dir / "iris_history.json", json.dumps(history.history, indent=1).encode())
+    write_json(out_dir / "iris_history.json", history.history)
     figure = _plot_history(history.history, out_dir / "iris_history.png")
     if figure:
         print(f"  learning curves: {figure}")

@@ -222,3 +222,20 @@ def test_write_safetensors_rejects_bad_input(tmp_path):
         write_safetensors(tmp_path / "a", {"__metadata__": np.ones(2)})
     with pytest.raises(TypeError, match="nn.Module"):
         nl.save({"w": np.ones(2)}, tmp_path / "b")
+
+
+def test_write_json_converts_numpy_and_dataclasses_and_writes_atomically(tmp_path):
+    import dataclasses
+    import json
+
+    from neuralab.io import write_json
+
+    @dataclasses.dataclass
+    class Cfg:
+        sizes: tuple = (1, 2)
+        lr: float = 0.1
+
+    path = write_json(tmp_path / "out.json", {"cfg": Cfg(), "a": np.arange(3), "x": np.float32(2.5)})
+    assert json.loads(path.read_text()) == {"cfg": {"sizes": [1, 2], "lr": 0.1}, "a": [0, 1, 2],
+                                            "x": 2.5}
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]  # no temporary file left

@@ -5,10 +5,11 @@ format itself in NumPy, and atomic writes.
 >>> model = neuralab.load("model.safetensors")
 """
 
-from .atomic import atomic_write
+from .atomic import atomic_write, to_jsonable, write_json
 from .model import load, save
 from .safetensors import SafetensorsError, read_safetensors, write_safetensors
 
 __all__ = [
-    "SafetensorsError", "atomic_write", "load", "read_safetensors", "save", "write_safetensors",
+    "SafetensorsError", "atomic_write", "load", "read_safetensors", "save", "to_jsonable",
+    "write_json", "write_safetensors",
 ]

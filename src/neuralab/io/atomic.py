@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterable, Union
+from typing import Any, Iterable, Union
 
 BytesLike = Union[bytes, bytearray, memoryview]
 
@@ -75,3 +75,30 @@ def atomic_write(path: str | os.PathLike, data: BytesLike | Iterable[BytesLike])
         raise
     _fsync_directory(directory)
     return path
+
+
+def to_jsonable(value: Any) -> Any:
+    """``value`` with dataclasses, tuples, NumPy arrays and NumPy scalars turned into plain dicts,
+    lists and numbers, so that ``json.dumps`` takes it."""
+    import dataclasses
+
+    import numpy as np
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def write_json(path: str | os.PathLike, value: Any) -> Path:
+    """Write ``value`` (see :func:`to_jsonable`) as indented JSON, atomically."""
+    import json
+
+    return atomic_write(path, json.dumps(to_jsonable(value), indent=1).encode())

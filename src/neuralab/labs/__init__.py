@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import apply_overrides
-from ..io import atomic_write
+from ..io import atomic_write, write_json
 
 #: name -> module (inside neuralab.labs).  Keep sorted by lecture order.
 REGISTRY: dict[str, str] = {}
@@ -65,8 +65,7 @@ def run(
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         files = list(lab.plot(result, out))
-        payload = {"lab": name, "config": dataclasses.asdict(config), "result": _jsonable(result)}
-        atomic_write(out / "result.json", json.dumps(payload, indent=1).encode())
+        write_json(out / "result.json", {"lab": name, "config": config, "result": result})
         atomic_write(out / "summary.md", _summary_markdown(lab, result, config, files).encode())
         files += [out / "result.json", out / "summary.md"]
     return result, files
@@ -90,22 +89,6 @@ def _summary_markdown(lab: types.ModuleType, result: Any, config: Any, files: li
     ]
     lines += [f"![{f.stem}]({f.name})" for f in files if f.suffix == ".png"]
     return "\n".join(lines) + "\n"
-
-
-def _jsonable(value: Any) -> Any:
-    import numpy as np
-
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 # The labs, in the lecture's order (module names are the lab names with - replaced by _).

@@ -9,7 +9,6 @@ part, and a run directory with the model, the scaler, the history, the metrics a
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import numpy as np
 from .. import nn, optim
 from ..data import LabelEncoder, StandardScaler, train_test_split
 from ..data.datasets import load_csv
-from ..io import atomic_write, figures, save
+from ..io import figures, save, write_json
 from ..random import seed as set_seed
 from . import metrics
 from .callbacks import EarlyStopping
@@ -165,26 +164,16 @@ def _write_run(out: Path, config: TabularConfig, result: TabularResult, model: A
     out.mkdir(parents=True, exist_ok=True)
     files = [save(model, out / "model.safetensors")]
     prep = {"features": result.features, "target": config.target, "task": result.task,
-            "classes": result.classes, "scaler": _jsonable(scaler.state_dict())}
+            "classes": result.classes, "scaler": scaler.state_dict()}
     for name, payload in (("preprocessing.json", prep), ("history.json", result.history),
                           ("metrics.json", {"config": asdict(config), "test": result.test_metrics,
                                             "best_epoch": result.best_epoch})):
-        atomic_write(out / name, json.dumps(payload, indent=1).encode())
+        write_json(out / name, payload)
         files.append(out / name)
     figure = _plot(result, out / "history.png")
     if figure is not None:
         files.append(figure)
     return files
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def _plot(result: TabularResult, path: Path) -> Path | None:
