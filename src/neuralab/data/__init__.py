@@ -18,9 +18,11 @@ from .datasets import (
     load_csv,
     load_fashion_mnist,
     load_iris,
+    load_wine_quality,
     make_synthetic_like_fashion_mnist,
     make_xor,
     read_idx,
+    wine_quality_path,
 )
 from .loader import DataLoader
 from .preprocessing import (
@@ -37,7 +39,8 @@ __all__ = [
     "ArrayDataset", "DataLoader", "Dataset", "FASHION_MNIST_CLASSES", "IRIS_CLASS_NAMES",
     "IRIS_FEATURE_NAMES", "KFold", "LabelEncoder", "MinMaxScaler", "NotFittedError",
     "OneHotEncoder", "StandardScaler", "StratifiedKFold", "cross_validate", "from_state_dict",
-    "load_csv", "load_fashion_mnist", "load_iris", "make_synthetic_like_fashion_mnist",
-    "make_xor", "read_idx", "train_test_split", "train_val_test_split",
+    "load_csv", "load_fashion_mnist", "load_iris", "load_wine_quality",
+    "make_synthetic_like_fashion_mnist", "make_xor", "read_idx", "train_test_split",
+    "train_val_test_split", "wine_quality_path",
     "AugmentedLoader", "augment",
 ]
