@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test bench clean data
+.PHONY: demo test docs bench clean data
 
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
 
@@ -25,8 +25,15 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.demo-installed
 	$(BIN)/neuralab demo
 
+# two workers for the two cores; the lab tests run again under a second BLAS kernel in children
 test: $(VENV)/.test-installed data
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
+
+# regenerate every number in docs/ from a real run: the lab pages (full configurations) and the
+# speed tables (from the stored benchmark result bench/results/reference.json; `make bench` renews it)
+docs: $(VENV)/.test-installed data
+	$(BIN)/neuralab lab run all --docs
+	$(BIN)/python -m bench.pages
 
 # Fashion-MNIST comes from Debian (package dataset-fashion-mnist).  Installed here when we are root;
 # otherwise the tests that need it skip with a reason (and fail under CI=true).

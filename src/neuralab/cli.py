@@ -47,9 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION")
     lab_sub.add_parser("list", help="list the labs with the claim each one checks")
     lab_run = lab_sub.add_parser("run", help="run one lab, write figures and numbers")
-    lab_run.add_argument("name", help="lab name (see 'neuralab lab list')")
+    lab_run.add_argument("name", help="lab name (see 'neuralab lab list'), or 'all'")
     lab_run.add_argument("--quick", action="store_true", help="small configuration (seconds)")
     lab_run.add_argument("--out", default=None, help="output directory (default runs/lab-NAME)")
+    lab_run.add_argument(
+        "--docs",
+        action="store_true",
+        help="full configuration; store the output in docs/labs/figures/NAME/ and regenerate "
+        "the numbers of the page docs/labs/NAME.md (in a neuralab checkout)",
+    )
     lab_run.add_argument(
         "--config",
         default=None,
@@ -107,20 +113,38 @@ def run_lab_command(args: argparse.Namespace) -> int:
             lab = labs.get(name)
             print(f"{name:<22} {lab.TITLE}")
         return 0
-    if args.name not in labs.names():
-        raise UserError(f"unknown lab {args.name!r}; available: {', '.join(labs.names())}")
-    out = args.out or f"runs/lab-{args.name}"
-    _check_out_dir(out)
+    names = labs.names() if args.name == "all" else [args.name]
+    if args.name != "all" and args.name not in labs.names():
+        raise UserError(f"unknown lab {args.name!r}; available: all, {', '.join(labs.names())}")
+    if args.docs and (args.quick or args.out):
+        raise UserError("--docs runs the full configuration into docs/labs/; drop --quick/--out")
+    if args.out and len(names) > 1:
+        raise UserError("lab run all writes runs/lab-NAME for each lab; drop --out")
     overrides = load_toml(args.config) if args.config else {}
     overrides.update(parse_set_options(args.set))
-    result, files = labs.run(args.name, quick=args.quick, out_dir=out, overrides=overrides)
-    print(result.summary())
-    print(
-        f"claim {'holds' if result.claim_holds else 'does NOT hold'}: {labs.get(args.name).CLAIM}"
-    )
-    for f in files:
-        print(f"wrote {f}")
-    return 0 if result.claim_holds else 1
+    for name in names:
+        if not args.docs:
+            _check_out_dir(args.out or f"runs/lab-{name}")
+    failed = []
+    for name in names:
+        if args.docs:
+            result, files = labs.write_docs(name, overrides=overrides)
+        else:
+            out = args.out or f"runs/lab-{name}"
+            result, files = labs.run(name, quick=args.quick, out_dir=out, overrides=overrides)
+        if len(names) > 1:
+            print(f"== {name}")
+        print(result.summary())
+        print(f"claim {'holds' if result.claim_holds else 'does NOT hold'}: "
+              f"{labs.get(name).CLAIM}")
+        for f in files:
+            print(f"wrote {f}")
+        if not result.claim_holds:
+            failed.append(name)
+    if len(names) > 1:
+        print(f"{len(names) - len(failed)} of {len(names)} claims hold"
+              + (f"; not: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,15 +19,22 @@ and writes its figures, ``result.json`` and ``summary.md`` to ``runs/lab-NAME/``
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import json
+import os
+import shutil
+import tempfile
 import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..config import apply_overrides
-from ..io import atomic_write, write_json
+from ..io import atomic_write, to_jsonable, write_json
+from ..io.pages import replace_block
+from ..io.provenance import run_metadata
 
 #: name -> module (inside neuralab.labs).  Keep sorted by lecture order.
 REGISTRY: dict[str, str] = {}
@@ -55,20 +62,51 @@ def run(
     overrides: dict[str, Any] | None = None,
 ) -> tuple[Any, list[Path]]:
     """Run lab ``name`` (its quick configuration if ``quick``) with ``overrides`` applied; when
-    ``out_dir`` is given, write the figures, ``result.json`` and ``summary.md`` there."""
+    ``out_dir`` is given, write the figures, ``result.json`` and ``summary.md`` there.
+
+    The directory is written as a unit: everything goes to a fresh directory beside it, which
+    then replaces ``out_dir`` whole, so no figure of an earlier run is left behind and a run that
+    fails leaves the earlier directory as it was.  ``result.json`` holds the configuration, the
+    result, its summary text, the verdict and where it was measured (:func:`run_metadata`)."""
     lab = get(name)
     config = lab.Config.quick() if quick else lab.Config()
     config = apply_overrides(config, overrides or {})
     result = lab.run(config)
-    files: list[Path] = []
-    if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        files = list(lab.plot(result, out))
-        write_json(out / "result.json", {"lab": name, "config": config, "result": result})
-        atomic_write(out / "summary.md", _summary_markdown(lab, result, config, files).encode())
-        files += [out / "result.json", out / "summary.md"]
-    return result, files
+    if out_dir is None:
+        return result, []
+    out = Path(out_dir)
+    with _replace_directory(out) as tmp:
+        figures = [Path(f) for f in lab.plot(result, tmp)]
+        stored = {"lab": name, "quick": quick, "config": config, "result": result,
+                  "claim_holds": bool(result.claim_holds), "summary": result.summary(),
+                  "figures": [f.name for f in figures], "meta": run_metadata()}
+        write_json(tmp / "result.json", stored)
+        atomic_write(tmp / "summary.md", _summary_markdown(lab, result, config, figures).encode())
+    names = [f.name for f in figures] + ["result.json", "summary.md"]
+    return result, [out / n for n in names]
+
+
+@contextlib.contextmanager
+def _replace_directory(out: Path) -> Iterator[Path]:
+    """Yield a fresh directory beside ``out``; on success it replaces ``out`` whole (renames),
+    on failure it is removed and ``out`` stays as it was."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
+    mask = os.umask(0)  # mkdtemp makes 0700; a run directory gets the usual 0777 minus the umask
+    os.umask(mask)
+    tmp.chmod(0o777 & ~mask)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
+        os.replace(out, old / out.name)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _summary_markdown(lab: types.ModuleType, result: Any, config: Any, files: list[Path]) -> str:
@@ -84,11 +122,61 @@ def _summary_markdown(lab: types.ModuleType, result: Any, config: Any, files: li
         result.summary(),
         "```",
         "",
-        "Config: `" + json.dumps(dataclasses.asdict(config)) + "`",
+        "Config: `" + json.dumps(to_jsonable(dataclasses.asdict(config))) + "`",
         "",
     ]
     lines += [f"![{f.stem}]({f.name})" for f in files if f.suffix == ".png"]
     return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ the lab pages in docs/labs
+#: where ``--docs`` writes: docs/labs/NAME.md and docs/labs/figures/NAME/ of the checkout
+DOCS_DIR = Path(__file__).resolve().parents[3] / "docs" / "labs"
+
+
+def page_path(name: str) -> Path:
+    return DOCS_DIR / f"{name}.md"
+
+
+def stored_result_path(name: str) -> Path:
+    return DOCS_DIR / "figures" / name / "result.json"
+
+
+def render_result_block(stored: dict[str, Any]) -> str:
+    """The generated block of a lab page, from the lab's stored ``result.json`` alone."""
+    meta, config = stored["meta"], stored["config"]
+    if "seeds" in config:
+        seeds = "seeds " + ", ".join(str(s) for s in config["seeds"])
+    elif "seed" in config:
+        seeds = f"seed {config['seed']}"
+    else:
+        seeds = "no random seed (deterministic)"
+    which = "quick" if stored.get("quick") else "full"
+    verdict = "holds" if stored["claim_holds"] else "does NOT hold"
+    return (
+        f"Measured with `neuralab lab run {stored['lab']} --docs` ({which} configuration, "
+        f"{seeds}) at commit `{meta['commit']}` on {meta['cpu']}, Python {meta['python']}, "
+        f"NumPy {meta['numpy']}, {meta['blas']}.\n"
+        f"\n"
+        f"**Verdict:** the claim {verdict}.\n"
+        f"\n"
+        f"```text\n{stored['summary'].rstrip()}\n```\n"
+    )
+
+
+def write_docs(name: str, overrides: dict[str, Any] | None = None) -> tuple[Any, list[Path]]:
+    """Run lab ``name`` in its full configuration, store its output in docs/labs/figures/NAME/
+    and regenerate the result block of docs/labs/NAME.md from the stored ``result.json``."""
+    page = page_path(name)
+    if not page.is_file():
+        raise FileNotFoundError(f"lab {name!r} has no page {page}; --docs updates the pages of a "
+                                f"neuralab checkout (write the page first)")
+    text = page.read_text(encoding="utf-8")
+    replace_block(text, "RESULT", "")  # a page without its markers fails before the run
+    result, files = run(name, out_dir=stored_result_path(name).parent, overrides=overrides)
+    stored = json.loads(stored_result_path(name).read_text(encoding="utf-8"))
+    atomic_write(page, replace_block(text, "RESULT", render_result_block(stored)).encode())
+    return result, [*files, page]
 
 
 # The labs, in the lecture's order (module names are the lab names with - replaced by _).
