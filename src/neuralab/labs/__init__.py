@@ -33,7 +33,7 @@ from typing import Any
 
 from ..config import apply_overrides
 from ..io import atomic_write, to_jsonable, write_json
-from ..io.pages import replace_block
+from ..io.pages import PageError, replace_block
 from ..io.provenance import run_metadata
 
 #: name -> module (inside neuralab.labs).  Keep sorted by lecture order.
@@ -172,7 +172,10 @@ def write_docs(name: str, overrides: dict[str, Any] | None = None) -> tuple[Any,
         raise FileNotFoundError(f"lab {name!r} has no page {page}; --docs updates the pages of a "
                                 f"neuralab checkout (write the page first)")
     text = page.read_text(encoding="utf-8")
-    replace_block(text, "RESULT", "")  # a page without its markers fails before the run
+    try:
+        replace_block(text, "RESULT", "")  # a page without its markers fails before the run
+    except PageError as err:
+        raise PageError(f"{page}: {err}") from None
     result, files = run(name, out_dir=stored_result_path(name).parent, overrides=overrides)
     stored = json.loads(stored_result_path(name).read_text(encoding="utf-8"))
     atomic_write(page, replace_block(text, "RESULT", render_result_block(stored)).encode())
