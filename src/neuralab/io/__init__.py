@@ -7,9 +7,11 @@ format itself in NumPy, and atomic writes.
 
 from .atomic import atomic_write, to_jsonable, write_json
 from .model import load, save
+from .rundir import RunDirectory, RunDirectoryExists, check_writable_directory
 from .safetensors import SafetensorsError, read_safetensors, write_safetensors
 
 __all__ = [
-    "SafetensorsError", "atomic_write", "load", "read_safetensors", "save", "to_jsonable",
-    "write_json", "write_safetensors",
+    "RunDirectory", "RunDirectoryExists", "SafetensorsError", "atomic_write",
+    "check_writable_directory", "load", "read_safetensors", "save", "to_jsonable", "write_json",
+    "write_safetensors",
 ]

@@ -76,6 +76,9 @@ def run(config: Config) -> Result:
     unknown = set(config.functions) - set(FUNCTIONS)
     if unknown:
         raise ValueError(f"unknown activation(s) {sorted(unknown)}; choose from {list(FUNCTIONS)}")
+    if config.points < 2 or not config.x_min < config.x_max:
+        raise ValueError(f"the grid needs points >= 2 and x_min < x_max, got points="
+                         f"{config.points}, x_min={config.x_min}, x_max={config.x_max}")
     # the grid avoids x = 0 exactly, where step and ReLU have no derivative
     x = np.linspace(config.x_min, config.x_max, config.points) + 1e-4
     values, derivatives, max_d, at5, errors = {}, {}, {}, {}, {}
