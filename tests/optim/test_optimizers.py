@@ -393,7 +393,7 @@ def test_errors():
         optim.RMSProp([w], alpha=1.5)
     with pytest.raises(ValueError, match="unknown hyperparameters \\['momentum'\\]"):
         optim.Adam([{"params": [w], "momentum": 0.9}])
-    with pytest.raises(ValueError, match=r"unknown optimizer 'adamax'; expected one of"):
+    with pytest.raises(ValueError, match=r"unknown optimizer 'adamax' \(did you mean 'adam'\?\); expected one of"):
         optim.get("adamax", [w])
 
 

@@ -157,7 +157,7 @@ def test_accuracy_within_half_equals_rounding_to_the_true_grade():
 
 # ---------------------------------------------------------------------------- registry
 def test_get_metric_registry(monkeypatch):
-    monkeypatch.setattr(metrics_module, "_REGISTRY", dict(metrics_module._REGISTRY))
+    monkeypatch.setattr(metrics_module, "_REGISTRY", metrics_module._REGISTRY.copy())
     assert get_metric("accuracy") is accuracy and get_metric("ACC") is accuracy
     assert get_metric("f1") is f1 and get_metric("rmse") is rmse and get_metric("r2") is r2
     within1 = get_metric("accuracy_within", tolerance=1.0)

@@ -30,6 +30,7 @@ from typing import Any
 
 from ..autograd.ops import activation as _ops
 from ..autograd.tensor import Tensor
+from ..registry import Registry
 from .module import Module, deserialize, register
 
 
@@ -189,23 +190,17 @@ class Identity(Module):
         return {}
 
 
-_BY_NAME: dict[str, type[Module]] = {
-    "step": Step,
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "elu": ELU,
-    "gelu": GELU,
-    "softmax": Softmax,
-    "identity": Identity,
-}
-_ALIASES = {"linear": "identity", "leakyrelu": "leaky_relu", "heaviside": "step"}
+_REGISTRY: Registry[type[Module]] = Registry(
+    "activation",
+    {"step": Step, "sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "leaky_relu": LeakyReLU,
+     "elu": ELU, "gelu": GELU, "softmax": Softmax, "identity": Identity},
+    aliases={"linear": "identity", "heaviside": "step"},
+)
 
 
 def names() -> list[str]:
     """The activation names accepted by :func:`get`."""
-    return sorted(_BY_NAME)
+    return _REGISTRY.names()
 
 
 def get(spec: Any) -> Module | None:
@@ -214,15 +209,7 @@ def get(spec: Any) -> Module | None:
     if spec is None or isinstance(spec, Module):
         return spec
     if isinstance(spec, str):
-        key = spec.strip().lower().replace("-", "_")
-        key = _ALIASES.get(key, key)
-        cls = _BY_NAME.get(key)
-        if cls is None:
-            raise ValueError(
-                f"unknown activation {spec!r}; expected one of {', '.join(names())} "
-                f"(or {', '.join(sorted(_ALIASES))}), a Module, or None"
-            )
-        return cls()
+        return _REGISTRY.lookup(spec)()
     if isinstance(spec, dict):
         return deserialize(spec)
     raise TypeError(
@@ -233,7 +220,7 @@ def get(spec: Any) -> Module | None:
 def name_of(module: Module | None) -> str | None:
     """The name under which :func:`get` gives back an equivalent module (default settings only),
     or None."""
-    for name, cls in _BY_NAME.items():
+    for name, cls in _REGISTRY.items():
         if type(module) is cls and module.get_config() == cls().get_config():
             return name
     return None

@@ -44,6 +44,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..random import get_rng
+from ..registry import Registry
 
 Shape = int | tuple[int, ...]
 Initializer = Callable[..., np.ndarray]
@@ -202,32 +203,21 @@ def lecun_normal(shape: Shape, *, rng: Any = None, dtype: Any = np.float32) -> n
     return _normal(dims, 0.0, math.sqrt(1.0 / fan_in), rng, _float_dtype(dtype, "lecun_normal"))
 
 
-_BY_NAME: dict[str, Initializer] = {
-    "zeros": zeros,
-    "ones": ones,
-    "constant": constant,
-    "uniform": uniform,
-    "normal": normal,
-    "xavier_uniform": xavier_uniform,
-    "xavier_normal": xavier_normal,
-    "he_uniform": he_uniform,
-    "he_normal": he_normal,
-    "lecun_uniform": lecun_uniform,
-    "lecun_normal": lecun_normal,
-}
-_ALIASES = {
-    "glorot_uniform": "xavier_uniform",
-    "glorot_normal": "xavier_normal",
-    "kaiming_uniform": "he_uniform",
-    "kaiming_normal": "he_normal",
-    "random_uniform": "uniform",
-    "random_normal": "normal",
-}
+_REGISTRY: Registry[Initializer] = Registry(
+    "initializer",
+    {"zeros": zeros, "ones": ones, "constant": constant, "uniform": uniform, "normal": normal,
+     "xavier_uniform": xavier_uniform, "xavier_normal": xavier_normal,
+     "he_uniform": he_uniform, "he_normal": he_normal,
+     "lecun_uniform": lecun_uniform, "lecun_normal": lecun_normal},
+    aliases={"glorot_uniform": "xavier_uniform", "glorot_normal": "xavier_normal",
+             "kaiming_uniform": "he_uniform", "kaiming_normal": "he_normal",
+             "random_uniform": "uniform", "random_normal": "normal"},
+)
 
 
 def names() -> list[str]:
     """The canonical initializer names accepted by :func:`get`."""
-    return sorted(_BY_NAME)
+    return _REGISTRY.names()
 
 
 def get(spec: str | Initializer) -> Initializer:
@@ -243,23 +233,12 @@ def get(spec: str | Initializer) -> Initializer:
             f"expected an initializer name or a callable fn(shape, rng=..., dtype=...), "
             f"got {type(spec).__name__}"
         )
-    key = spec.strip().lower().replace("-", "_")
-    key = _ALIASES.get(key, key)
-    try:
-        return _BY_NAME[key]
-    except KeyError:
-        raise ValueError(
-            f"unknown initializer {spec!r}; expected one of {', '.join(names())} "
-            f"(or an alias: {', '.join(sorted(_ALIASES))})"
-        ) from None
+    return _REGISTRY.lookup(spec)
 
 
 def name_of(fn: Any) -> str | None:
     """The canonical name of one of this module's initializers, or None for any other callable."""
-    for name, candidate in _BY_NAME.items():
-        if candidate is fn:
-            return name
-    return None
+    return _REGISTRY.name_of(fn)
 
 
 __all__ = [

@@ -27,13 +27,13 @@ multi-class                log_softmax                      :class:`NLLLoss`
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, Callable
 
 import numpy as np
 
 from ..autograd import Tensor
 from ..autograd.ops import loss as F
+from ..registry import Registry
 from .module import Module
 
 __all__ = [
@@ -270,29 +270,27 @@ def one_hot(labels: Any, num_classes: int | None = None, dtype: Any = np.float32
 
 
 # ------------------------------------------------------------------------------ lookup by name
-_REGISTRY: dict[str, tuple[type[Loss], dict[str, Any]]] = {
+#: canonical name -> (class, constructor defaults); Keras' names take probabilities (a softmax or
+#: sigmoid output), as Keras does by default
+_REGISTRY: Registry[tuple[type[Loss], dict[str, Any]]] = Registry("loss", {
     "mse": (MSELoss, {}),
-    "mean_squared_error": (MSELoss, {}),
-    "l2": (MSELoss, {}),
     "mae": (L1Loss, {}),
-    "l1": (L1Loss, {}),
-    "mean_absolute_error": (L1Loss, {}),
     "huber": (HuberLoss, {}),
     "bce": (BCELoss, {}),
-    "binary_cross_entropy": (BCELoss, {}),
-    "binary_crossentropy": (BCELoss, {}),  # Keras' name: probabilities by default
     "bce_with_logits": (BCEWithLogitsLoss, {}),
-    "binary_cross_entropy_with_logits": (BCEWithLogitsLoss, {}),
     "cross_entropy": (CrossEntropyLoss, {}),
-    "ce": (CrossEntropyLoss, {}),
-    # Keras' names take probabilities (a softmax output), as Keras does by default
     "categorical_crossentropy": (CrossEntropyLoss, {"from_logits": False}),
     "sparse_categorical_crossentropy": (CrossEntropyLoss, {"from_logits": False}),
     "nll": (NLLLoss, {}),
-    "nll_loss": (NLLLoss, {}),
-}
-
-_BARE_NAMES = {name.replace("_", ""): name for name in reversed(list(_REGISTRY))}
+}, aliases={
+    "mean_squared_error": "mse", "l2": "mse", "MSELoss": "mse",
+    "l1": "mae", "mean_absolute_error": "mae", "L1Loss": "mae",
+    "HuberLoss": "huber",
+    "binary_cross_entropy": "bce", "binary_crossentropy": "bce", "BCELoss": "bce",
+    "binary_cross_entropy_with_logits": "bce_with_logits", "BCEWithLogitsLoss": "bce_with_logits",
+    "ce": "cross_entropy", "CrossEntropyLoss": "cross_entropy",
+    "nll_loss": "nll", "NLLLoss": "nll",
+})
 
 
 def get_loss(identifier: str | Loss | Callable[..., Any], **kwargs: Any) -> Any:
@@ -318,18 +316,5 @@ def get_loss(identifier: str | Loss | Callable[..., Any], **kwargs: Any) -> Any:
         raise TypeError(
             f"get_loss expected a loss name, a Loss or a callable, got {type(identifier).__name__}"
         )
-    key = identifier.strip().lower().replace("-", "_").replace(" ", "_")
-    if key not in _REGISTRY:
-        # class names and spellings without separators: "MSELoss", "CrossEntropyLoss"
-        bare = key.replace("_", "")
-        bare = bare[: -len("loss")] if bare.endswith("loss") and bare != "nllloss" else bare
-        key = _BARE_NAMES.get(bare, key)
-    if key not in _REGISTRY:
-        close = difflib.get_close_matches(key, list(_REGISTRY), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(
-            f"unknown loss {identifier!r}{hint}; expected one of {', '.join(sorted(_REGISTRY))}, "
-            "a Loss instance or a callable"
-        )
-    cls, defaults = _REGISTRY[key]
+    cls, defaults = _REGISTRY.lookup(identifier)
     return cls(**{**defaults, **kwargs})

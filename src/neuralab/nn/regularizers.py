@@ -33,6 +33,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..registry import Registry
 
 
 class L1Penalty(Function):
@@ -139,7 +140,7 @@ class L1L2(Regularizer):
         return {"l1": self.l1, "l2": self.l2}
 
 
-_BY_NAME: dict[str, type[Regularizer]] = {"l1": L1, "l2": L2, "l1l2": L1L2, "l1_l2": L1L2}
+_REGISTRY: Registry[type[Regularizer]] = Registry("regularizer", {"l1": L1, "l2": L2, "l1l2": L1L2})
 
 
 def get(spec: Any) -> Regularizer | None:
@@ -148,17 +149,9 @@ def get(spec: Any) -> Regularizer | None:
     if spec is None or isinstance(spec, Regularizer):
         return spec
     if isinstance(spec, str):
-        cls = _BY_NAME.get(spec.strip().lower())
-        if cls is None:
-            raise ValueError(f"unknown regularizer {spec!r}; expected one of l1, l2, l1l2")
-        return cls()
+        return _REGISTRY.lookup(spec)()
     if isinstance(spec, dict) and "class" in spec:
-        cls = {"L1": L1, "L2": L2, "L1L2": L1L2}.get(spec["class"])
-        if cls is None:
-            raise ValueError(
-                f"unknown regularizer class {spec['class']!r}; expected L1, L2 or L1L2"
-            )
-        return cls(**spec.get("config", {}))
+        return _REGISTRY.lookup(str(spec["class"]))(**spec.get("config", {}))
     if callable(spec):
         raise TypeError(
             "a custom regularizer must subclass neuralab.nn.regularizers.Regularizer "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..registry import Registry
 from . import lr_scheduler
 from .adagrad import AdaGrad
 from .adam import Adam, AdamW
@@ -43,6 +44,8 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 
 #: the book's names for SGD with momentum; they fill in a default momentum of 0.9
 _MOMENTUM_ALIASES = {"momentum": False, "nesterov": True}
+_NAMES: Registry[type[Optimizer]] = Registry(
+    "optimizer", {**OPTIMIZERS, **{name: SGD for name in _MOMENTUM_ALIASES}})
 
 
 def get(name: str | type[Optimizer], params: ParamsLike, **kwargs: Any) -> Optimizer:
@@ -53,18 +56,15 @@ def get(name: str | type[Optimizer], params: ParamsLike, **kwargs: Any) -> Optim
     """
     if isinstance(name, type) and issubclass(name, Optimizer):
         return name(params, **kwargs)
-    if isinstance(name, str):
-        key = name.lower().replace("_", "").replace("-", "")
-        if key in OPTIMIZERS:
-            return OPTIMIZERS[key](params, **kwargs)
-        if key in _MOMENTUM_ALIASES:
-            kwargs.setdefault("momentum", 0.9)
-            kwargs.setdefault("nesterov", _MOMENTUM_ALIASES[key])
-            return SGD(params, **kwargs)
-    known = sorted([*OPTIMIZERS, *_MOMENTUM_ALIASES])
-    raise ValueError(
-        f"unknown optimizer {name!r}; expected one of {known} or an Optimizer subclass"
-    )
+    if not isinstance(name, str):
+        raise ValueError(f"unknown optimizer {name!r}; expected a name such as 'adam' or an "
+                         f"Optimizer subclass")
+    key = _NAMES.canonical(name)
+    if key in _MOMENTUM_ALIASES:
+        kwargs.setdefault("momentum", 0.9)
+        kwargs.setdefault("nesterov", _MOMENTUM_ALIASES[key])
+        return SGD(params, **kwargs)
+    return OPTIMIZERS[key](params, **kwargs)
 
 
 __all__ = [

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..autograd import Tensor
+from ..registry import Registry
 from .optimizer import Optimizer, _plain
 
 
@@ -396,18 +397,18 @@ def get(name: str | type[LRScheduler], optimizer: Optimizer, **kwargs: Any) -> L
     return _resolve(name)(optimizer, **kwargs)
 
 
+_NAMES: Registry[type[LRScheduler]] = Registry(
+    "learning-rate schedule", SCHEDULERS, aliases={cls.__name__: short
+                                                   for short, cls in SCHEDULERS.items()})
+
+
 def _resolve(name: str | type[LRScheduler]) -> type[LRScheduler]:
     if isinstance(name, type) and issubclass(name, LRScheduler):
         return name
-    if isinstance(name, str):
-        key = name.lower().replace("_", "")
-        for short, cls in SCHEDULERS.items():
-            if key in (short, cls.__name__.lower()):
-                return cls
-    raise ValueError(
-        f"unknown learning-rate schedule {name!r}; expected one of {sorted(SCHEDULERS)} "
-        "or an LRScheduler subclass"
-    )
+    if not isinstance(name, str):
+        raise ValueError(f"unknown learning-rate schedule {name!r}; expected a name such as "
+                         f"'cosine' or an LRScheduler subclass")
+    return _NAMES.lookup(name)
 
 
 def lr_curve(

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from ..registry import Registry
+
 Metric = Callable[[Any, Any], Any]
 
 
@@ -213,29 +215,23 @@ def accuracy_within(y_true: Any, y_pred: Any, tolerance: float = 0.5,
     return float(np.mean(np.abs(t - p) <= tolerance + 1e-6))
 
 
-_REGISTRY: dict[str, Metric] = {
-    "accuracy": accuracy, "acc": accuracy,
-    "precision": precision,
-    "recall": recall,
-    "f1": f1, "f1_score": f1,
-    "confusion_matrix": confusion_matrix,
-    "mse": mse, "mean_squared_error": mse,
-    "rmse": rmse, "root_mean_squared_error": rmse,
-    "mae": mae, "mean_absolute_error": mae,
-    "r2": r2, "r2_score": r2,
+_REGISTRY: Registry[Metric] = Registry("metric", {
+    "accuracy": accuracy, "precision": precision, "recall": recall, "f1": f1,
+    "confusion_matrix": confusion_matrix, "mse": mse, "rmse": rmse, "mae": mae, "r2": r2,
     "accuracy_within": accuracy_within,
-}
+}, aliases={"acc": "accuracy", "f1_score": "f1", "mean_squared_error": "mse",
+            "root_mean_squared_error": "rmse", "mean_absolute_error": "mae", "r2_score": "r2"})
 
 
 def register_metric(name: str, fn: Metric) -> None:
     """Make ``fn(y_true, y_pred)`` available as ``get_metric(name)``."""
     if not callable(fn):
         raise TypeError(f"register_metric expected a callable (y_true, y_pred), got {fn!r}")
-    _REGISTRY[name.lower()] = fn
+    _REGISTRY.register(name, fn)
 
 
 def available_metrics() -> list[str]:
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def get_metric(name: str | Metric, **kwargs: Any) -> Metric:
@@ -245,11 +241,7 @@ def get_metric(name: str | Metric, **kwargs: Any) -> Metric:
     """
     if callable(name) and not kwargs:
         return name
-    key = name.lower() if isinstance(name, str) else name
-    fn = _REGISTRY.get(key) if isinstance(key, str) else key
-    if fn is None:
-        raise ValueError(f"get_metric: unknown metric {name!r}; known metrics are "
-                         f"{available_metrics()}")
+    fn = name if callable(name) else _REGISTRY.lookup(name)
     if not kwargs:
         return fn
     bound = functools.partial(fn, **kwargs)
