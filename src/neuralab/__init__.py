@@ -28,8 +28,7 @@ from .autograd import (
 from .autograd.ops import *  # noqa: F401,F403  (the op functions: neuralab.tanh, neuralab.concatenate, ...)
 from .autograd.ops import __all__ as _ops_all
 from .random import get_rng, seed
-
-__version__ = "0.1.0"
+from .version import __version__
 
 # Subpackages load on first use, so `import neuralab` stays fast and NumPy-only.
 _SUBPACKAGES = {"nn", "optim", "data", "train", "labs", "io"}

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from ..version import __version__
+
 
 def cpu_model() -> str:
     """The CPU's model name (``/proc/cpuinfo`` on Linux) and the number of CPUs."""
@@ -67,8 +69,6 @@ def git_commit(where: str | os.PathLike[str] | None = None) -> str:
 
 def run_metadata() -> dict[str, Any]:
     """A dict describing the code and the machine of a run (JSON-ready strings)."""
-    from .. import __version__
-
     return {
         "neuralab": __version__,
         "commit": git_commit(),
