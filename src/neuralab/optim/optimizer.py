@@ -205,7 +205,15 @@ class Optimizer:
         raise NotImplementedError
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        _check_lr(group["lr"], type(self).__name__)
+        """Refuse bad hyperparameters where they enter (construction, ``add_param_group``,
+        ``load_state_dict``): ``lr`` must be a non-negative number and every number finite (an
+        ``inf`` rate or weight decay would turn every weight into inf/nan on the first step).
+        Subclasses check their own ranges after calling this."""
+        name = type(self).__name__
+        _check_lr(group["lr"], name)
+        for key, value in group.items():
+            if key != "params":
+                _check_finite(value, key, name)
 
     def _scratch(self, p: Tensor, data: np.ndarray) -> list[np.ndarray]:
         """Temporary arrays shaped like ``data``: views into a pool sized to the largest
@@ -452,6 +460,17 @@ def _check_param(p: Any, i: int, name: str) -> None:
 def _check_lr(value: Any, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
         raise ValueError(f"{name} expected a non-negative number for `lr`, got {value!r}")
+    _check_finite(value, "lr", name)
+
+
+def _check_finite(value: Any, what: str, name: str) -> None:
+    """Every number in a hyperparameter (also inside a tuple such as ``betas``) is finite."""
+    if isinstance(value, (tuple, list)):
+        for i, v in enumerate(value):
+            _check_finite(v, f"{what}[{i}]", name)
+    elif isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValueError(f"{name} expected a finite number for `{what}`, got {value!r}")
 
 
 def check_non_negative(value: Any, what: str, name: str) -> None:
