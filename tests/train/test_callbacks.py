@@ -290,6 +290,39 @@ def test_csv_logger_writes_the_history(tmp_path):
         assert len(list(csv.DictReader(f))) == 4
 
 
+def test_csv_logger_append_writes_under_the_files_own_columns(tmp_path):
+    x, y = _data(n=6)
+    path = tmp_path / "log.csv"
+    path.write_text("epoch,val_loss,lr,val_accuracy,loss,accuracy\r\n")  # another order, CRLF
+    h = Trainer(_model(), "cross_entropy", "adam").fit(
+        x, y, validation_data=(x, y), epochs=2, callbacks=[CSVLogger(path, append=True)],
+        verbose=0).history
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy", "lr"):
+        assert [float(r[key]) for r in rows] == h[key]
+
+
+@pytest.mark.parametrize("header, message", [
+    ("epoch,loss,accuracy\n", r"has the columns \['loss', 'accuracy'\], this run logs .*"
+                               r"not in the file: \['val_loss'"),
+    ("epoch,loss,accuracy,val_loss,val_accuracy,lr,f1\n", r"not logged: \['f1'\]"),
+    ("loss,accuracy,val_loss,val_accuracy,lr\n", r"does not start with 'epoch'"),
+    ("epoch;loss;accuracy;val_loss;val_accuracy;lr\n", r"separator ','"),
+])
+def test_csv_logger_append_to_a_file_with_another_header_is_a_clear_error(tmp_path, header,
+                                                                           message):
+    # issue 9.12: values were written under the wrong columns
+    x, y = _data(n=6)
+    path = tmp_path / "other.csv"
+    path.write_text(header + "0,1,2,3,4,5\n")
+    with pytest.raises(ValueError, match=message):
+        Trainer(_model(), "cross_entropy", "adam").fit(
+            x, y, validation_data=(x, y), epochs=2, callbacks=[CSVLogger(path, append=True)],
+            verbose=0)
+    assert path.read_text() == header + "0,1,2,3,4,5\n"  # not a byte added
+
+
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 def test_terminate_on_nan_stops_with_a_message_and_keeps_the_last_good_weights(capsys):

@@ -686,7 +686,11 @@ class CSVLogger(Callback):
     """Write one CSV row per epoch: ``epoch`` (0-based) then the logs (loss, metrics, val_*, lr).
 
     With ``append=True`` rows are added to an existing file (for a resumed run) without a second
-    header.  Rows are flushed as they are written, so the file can be read while training runs.
+    header, under the file's own columns.  The file must be a log of the same kind of run: its
+    header must start with ``epoch`` and name exactly the logged values (in any order), else a
+    ``ValueError`` says which columns differ (before any row is written, at the end of the first
+    epoch), instead of values landing under the wrong columns.  Rows are flushed as they are
+    written, so the file can be read while training runs.
 
     >>> CSVLogger("run/history.csv")
     """
@@ -694,21 +698,33 @@ class CSVLogger(Callback):
     def __init__(
         self, path: str | os.PathLike[str], separator: str = ",", append: bool = False
     ) -> None:
+        if not isinstance(separator, str) or len(separator) != 1 or separator in "\r\n":
+            raise ValueError(f"CSVLogger expected a one-character separator, got {separator!r}")
         self.path = os.fspath(path)
         self.separator = separator
         self.append = bool(append)
         self._file: IO[str] | None = None
         self._keys: list[str] | None = None
+        self._checked = False
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         parent = os.path.dirname(self.path)
         if parent:
             os.makedirs(parent, exist_ok=True)
         self._keys = None
+        self._checked = True
         if self.append and os.path.exists(self.path) and os.path.getsize(self.path) > 0:
-            with open(self.path, encoding="utf-8") as f:
-                header = f.readline().rstrip("\n")
-            self._keys = header.split(self.separator)[1:]
+            with open(self.path, encoding="utf-8", errors="replace") as f:
+                header = f.readline().rstrip("\r\n").split(self.separator)
+            if header[0] != "epoch":
+                raise ValueError(
+                    f"CSVLogger(append=True): {self.path} is not a CSVLogger file with separator "
+                    f"{self.separator!r} (its first line {self.separator.join(header)[:80]!r} "
+                    "does not start with 'epoch'); append to a log of the same run or choose a "
+                    "new file"
+                )
+            self._keys = header[1:]
+            self._checked = False  # against the logs of the first epoch
             self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open
         else:
             self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
@@ -720,6 +736,18 @@ class CSVLogger(Callback):
         if self._keys is None:
             self._keys = list(logs)
             self._file.write(self.separator.join(["epoch", *self._keys]) + "\n")
+        elif not self._checked:
+            self._checked = True
+            missing = [k for k in logs if k not in self._keys]
+            extra = [k for k in self._keys if k not in logs]
+            if missing or extra:
+                self._file.close()
+                self._file = None
+                raise ValueError(
+                    f"CSVLogger(append=True): {self.path} has the columns {self._keys}, this run "
+                    f"logs {list(logs)} (not in the file: {missing}; not logged: {extra}); "
+                    "append to a log of the same kind of run or choose a new file"
+                )
         row = [str(epoch)] + [_csv_cell(logs[k]) if k in logs else "" for k in self._keys]
         self._file.write(self.separator.join(row) + "\n")
         self._file.flush()

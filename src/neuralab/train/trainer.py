@@ -716,6 +716,26 @@ def _float32(a: Any) -> Any:
     return a
 
 
+def _check_finite(a: np.ndarray, what: str, where: str) -> None:
+    """Refuse nan/inf in array data at the door: one of them turns the loss and then every
+    weight into nan, and where it lands depends on the shuffle (the seed)."""
+    if a.dtype.kind not in "fc":
+        return
+    # one float64 sum is the cheap test (no temporary as large as the data); a sum of finite
+    # float32 values cannot overflow float64
+    with np.errstate(over="ignore", invalid="ignore"):
+        if math.isfinite(np.sum(a, dtype=np.float64)):
+            return
+    bad = np.argwhere(~np.isfinite(a))
+    if len(bad):
+        index = tuple(int(i) for i in bad[0])
+        raise ValueError(
+            f"{where} got {len(bad)} non-finite value(s) in {what}, the first "
+            f"{a[index]} at index {index[0] if a.ndim == 1 else index}; remove or fill in "
+            "those samples before training"
+        )
+
+
 def _as_inputs(x: Any, where: str) -> np.ndarray:
     if isinstance(x, Tensor):
         x = x.data
@@ -725,7 +745,10 @@ def _as_inputs(x: Any, where: str) -> np.ndarray:
             f"{where} expected an array of samples (first axis = samples) or a DataLoader, got "
             f"{type(x).__name__} with shape {getattr(arr, 'shape', None)}"
         )
-    return _float32(arr)
+    with np.errstate(over="ignore"):  # float64 beyond float32's range: refused just below
+        arr = _float32(arr)
+    _check_finite(arr, "the inputs", where)
+    return arr
 
 
 def _as_arrays(x: Any, y: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -736,7 +759,9 @@ def _as_arrays(x: Any, y: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
             "or a DataLoader yielding (inputs, targets)"
         )
     ya = y.data if isinstance(y, Tensor) else np.asarray(y)
-    ya = _float32(ya)
+    with np.errstate(over="ignore"):
+        ya = _float32(ya)
+    _check_finite(ya, "the targets", where)
     if len(ya) != len(xa):
         raise ValueError(
             f"{where} expected as many targets as inputs, got {len(xa)} inputs and "
