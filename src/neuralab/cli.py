@@ -1,6 +1,15 @@
-"""Command line: ``neuralab --version``, ``neuralab demo``, ``neuralab lab``.  A thin adapter:
-parse, call the library, print.  User errors become one clear line on stderr and exit code 2,
-never a traceback."""
+"""Command line: ``neuralab --version``, ``neuralab demo``, ``neuralab train``, ``neuralab lab``.
+A thin adapter: parse, call the library, print.
+
+Exit codes (docs/errors.md):
+
+* 0: success;
+* 1: ``lab run``: the run finished but the lab's claim did not hold;
+* 2: a user error (bad option or setting, unreadable or invalid file, output directory that is
+  a file, not writable or holds an earlier run): one line on stderr, never a traceback;
+* 3: ``train``: training diverged (the loss became nan or infinite); nothing was written;
+* 130: interrupted (Ctrl-C).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +18,8 @@ import sys
 from pathlib import Path
 
 from . import __version__
+
+EXIT_OK, EXIT_CLAIM_FAILED, EXIT_USER_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 class UserError(Exception):
@@ -42,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--patience", type=int, default=20, help="early-stopping patience")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", default=None, help="run directory (default runs/train-<file>)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace an earlier run in --out (default: refuse it)")
+    train.add_argument("--max-memory", type=float, default=2.0, metavar="GB",
+                       help="refuse networks estimated to need more to train (default 2)")
     train.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     lab = sub.add_parser("lab", help="run the lecture's experiments (labs); 'neuralab lab list'")
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION")
@@ -73,13 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check_out_dir(out: str) -> None:
-    """Refuse an output directory that cannot be created before any work is done."""
-    path = Path(out)
-    for p in (path, *path.parents):
-        if p.exists():
-            if not p.is_dir():
-                raise UserError(f"--out {out!r}: {str(p)!r} exists and is not a directory")
-            return
+    """Refuse an output directory that cannot be created or written before any work is done."""
+    from .io import check_writable_directory
+
+    try:
+        check_writable_directory(out)
+    except OSError as err:
+        raise UserError(f"--out: {err}") from None
 
 
 def run_train_command(args: argparse.Namespace) -> int:
@@ -90,13 +105,14 @@ def run_train_command(args: argparse.Namespace) -> int:
     except ValueError:
         raise UserError(f"--hidden expects sizes like 64,32, got {args.hidden!r}") from None
     out = args.out or f"runs/train-{Path(args.csv).stem}"
-    _check_out_dir(out)
     config = TabularConfig(
         csv=args.csv, target=args.target, task=args.task, hidden=hidden, epochs=args.epochs,
         batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
         test_size=args.test_size, validation_split=args.validation_split,
-        patience=args.patience, seed=args.seed, out=out, verbose=0 if args.quiet else 2,
+        patience=args.patience, seed=args.seed, out=out, overwrite=args.overwrite,
+        max_memory_gb=args.max_memory, verbose=0 if args.quiet else 2,
     )
+    # train_csv checks the settings, the size of the network and --out before training
     result = train_csv(config)
     print(result.summary())
     for f in result.files:
@@ -147,12 +163,22 @@ def run_lab_command(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _error(message: object, code: int) -> int:
+    # one line: a message with line breaks (a cell quoted from a file) must not look like two
+    text = " ".join(str(message).split())
+    print(f"neuralab: error: {text}", file=sys.stderr)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (see the module docstring)."""
+    from .train.tabular import TrainingDiverged
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
-        return 0
+        return EXIT_OK
     try:
         if args.command == "demo":
             from .demo import run_demo
@@ -163,11 +189,18 @@ def main(argv: list[str] | None = None) -> int:
             return run_train_command(args)
         if args.command == "lab":
             return run_lab_command(args)
-    except (UserError, ValueError, KeyError, FileNotFoundError, ImportError) as err:
-        print(f"neuralab: error: {err}", file=sys.stderr)
-        return 2
+    except TrainingDiverged as err:
+        return _error(err, EXIT_DIVERGED)
+    except KeyError as err:  # str(KeyError) adds quotes around the message
+        return _error(err.args[0] if err.args else err, EXIT_USER_ERROR)
+    except (UserError, ValueError, FileNotFoundError, ImportError) as err:
+        return _error(err, EXIT_USER_ERROR)
     except OSError as err:  # e.g. the run directory cannot be written
         where = f"{err.filename}: " if err.filename else ""
-        print(f"neuralab: error: {where}{err.strerror or err}", file=sys.stderr)
-        return 2
-    return 0
+        return _error(f"{where}{err.strerror or err}", EXIT_USER_ERROR)
+    except MemoryError:
+        return _error("out of memory; use a smaller data set, network (--hidden) or batch",
+                      EXIT_USER_ERROR)
+    except KeyboardInterrupt:
+        return _error("interrupted", EXIT_INTERRUPTED)
+    return EXIT_OK

@@ -70,29 +70,35 @@ def _pid_alive(pid: int) -> bool:
 
 
 def check_writable_directory(path: str | os.PathLike[str]) -> Path:
-    """Make sure a directory ``path`` can be created and written, before any long work starts.
+    """Make sure a directory ``path`` can be created (or replaced) and written, before any long
+    work starts, without creating anything.
 
-    Walks up to the first existing ancestor (which must be a directory), creates the missing
-    parents of ``path`` and creates and removes a probe directory beside ``path``: this finds a
-    read-only file system, missing permissions or a file in the way in a fraction of a second
-    instead of after training.  Raises ``NotADirectoryError`` or ``PermissionError`` (``OSError``
-    for other failures) with a message naming the path; returns ``path`` as a ``Path``.
+    ``path`` must not be a file, and its nearest existing ancestor (where the missing parents
+    would be made) must be a directory in which a probe directory can be created and removed:
+    this finds a read-only file system, missing permissions or a file in the way in a fraction
+    of a second instead of after training.  Raises ``NotADirectoryError`` or ``PermissionError``
+    (``OSError`` for other failures) with a message naming the path; returns ``path`` as a
+    ``Path``.
     """
     path = Path(path)
-    for p in (path, *path.parents):
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"{str(path)!r} exists and is not a directory")
+    base = None
+    for p in path.parents:
         if p.exists():
             if not p.is_dir():
-                raise NotADirectoryError(f"{str(path)!r}: {str(p)!r} exists and is not a directory")
+                raise NotADirectoryError(
+                    f"{str(path)!r}: {str(p)!r} exists and is not a directory")
+            base = p
             break
-    parent = path.parent if str(path.parent) else Path(".")
+    if base is None:
+        return path
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.mkdtemp(dir=parent, prefix=f".{path.name}.probe-")
-        os.rmdir(probe)
+        os.rmdir(tempfile.mkdtemp(dir=base, prefix=f".{path.name}.probe-"))
     except OSError as err:
         reason = err.strerror or str(err)
         cls = PermissionError if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else OSError
-        raise cls(f"cannot write the directory {str(path)!r}: {str(parent)!r} is not "
+        raise cls(f"cannot write the directory {str(path)!r}: {str(base)!r} is not "
                   f"writable ({reason})") from None
     return path
 
@@ -133,6 +139,7 @@ class RunDirectory:
     # ------------------------------------------------------------------ the unit
     def __enter__(self) -> Path:
         self.check()
+        self._parent.mkdir(parents=True, exist_ok=True)
         self._remove_stale_temps()
         prefix = f".{self.path.name}.{os.getpid()}."
         self.tmp = Path(tempfile.mkdtemp(dir=self._parent, prefix=prefix, suffix=_TMP_SUFFIX))
