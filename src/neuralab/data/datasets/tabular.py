@@ -1,9 +1,10 @@
 """CSV files with a header row: numeric feature columns and one target column.
 
 The file is read in chunks of rows and each chunk is converted to NumPy right away, so the peak
-memory is a small multiple of the arrays returned, not of the file (a 1,000,000 x 10 file of 84 MB
-peaks at about 2.5x its size instead of 16x).  Every problem with the file is a ``ValueError`` (or
-``FileNotFoundError``) whose message names the file, the line and the column.
+memory is the arrays returned plus one chunk, not the whole file as Python strings (the test
+``test_load_csv_peak_memory_is_a_small_multiple_of_the_file`` bounds it).  Every problem with the
+file is a ``ValueError`` (or ``FileNotFoundError``) whose message names the file, the line and
+the column.
 """
 
 from __future__ import annotations
