@@ -119,6 +119,9 @@ def test_a_file_in_the_way_or_an_unwritable_parent_is_found_up_front(tmp_path, m
         with pytest.raises(NotADirectoryError, match="taken"):
             RunDirectory(target).check()
     assert taken.read_text() == "keep"
+    # the check creates nothing, not even the missing parents
+    assert check_writable_directory(tmp_path / "a" / "b" / "run") == tmp_path / "a" / "b" / "run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
 
     # a read-only file system (simulated: we may run as root, for whom chmod does not stop
     # writes): the probe directory cannot be created
