@@ -147,7 +147,8 @@ def mutated_toml(draw):
     return bytes(data)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.one_of(mutated_toml(), st.binary(max_size=80),
                       st.text(max_size=80).map(lambda s: s.encode("utf-8", "surrogatepass"))))
 def test_any_toml_file_gives_a_valid_config_or_a_config_error(tmp_path, data):

@@ -215,7 +215,8 @@ def test_a_network_too_large_is_refused_before_allocating(tmp_path):
     # the limit is a setting: 2-300-1 (1201 parameters, ~47 KB to train) under a lowered one
     config = TabularConfig(csv=str(csv), target="y", hidden=(300,), epochs=1, verbose=0,
                            max_memory_gb=40_000 / 2**30)
-    with pytest.raises(ValueError, match=r"1,201 parameters .* 4.47e-05 GB .* limit of 3.73e-05 GB"):
+    with pytest.raises(ValueError,
+                       match=r"1,201 parameters .* 4.47e-05 GB .* limit of 3.73e-05 GB"):
         train_csv(config)
     config.max_memory_gb = 50_000 / 2**30
     assert train_csv(config).epochs_run == 1
