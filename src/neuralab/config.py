@@ -96,8 +96,9 @@ def _sequence_args(kind: Any) -> list[Any] | None:
 
 
 def _items(values: list[Any], kind: Any, convert: Any) -> Any:
-    item_types = _sequence_args(kind)
-    assert item_types is not None
+    """``values`` converted item by item (``convert(value, item type)``) into the sequence type
+    ``kind``; a fixed-length tuple also needs the right number of items."""
+    item_types = _sequence_args(kind) or [str, Ellipsis]
     if item_types[-1] is Ellipsis:
         out = [convert(v, item_types[0]) for v in values]
     else:
