@@ -288,6 +288,6 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
             ylim=(max(0.0, min(low, float(med.min())) - 0.02), 1.01),
             title="choose on validation, test once")
     ax3.grid(alpha=0.3, axis="y")
-    ax3.legend(loc="lower right", fontsize=7)
+    ax3.legend(loc="center", fontsize=7)   # between the chosen models and the median trials
     fig.tight_layout()
     return [_plot.save(fig, Path(out_dir) / "hyperparameter_search.png")]

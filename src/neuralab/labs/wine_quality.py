@@ -27,7 +27,7 @@ on the same folds, so their errors can be compared wine by wine: with
 :math:`d_i = |y_i - \\hat y^{lin}_i| - |y_i - \\hat y^{MLP}_i|` over the :math:`n` wines, the
 MAE difference has the paired standard error :math:`\\mathrm{SE} = \\mathrm{sd}(d) / \\sqrt{n}`.
 The claim holds when the MLP has the lower MAE and the higher R^2 on every seed, and the median
-over seeds of the MAE difference is at least ``Z`` standard errors.
+over seeds of the ratio (MAE difference) / SE is at least ``Z``.
 """
 
 from __future__ import annotations
