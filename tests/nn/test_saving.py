@@ -3,6 +3,7 @@ interoperability with the `safetensors` package, clear errors for bad files, ato
 
 import json
 import os
+import re
 import struct
 
 import numpy as np
@@ -239,3 +240,185 @@ def test_write_json_converts_numpy_and_dataclasses_and_writes_atomically(tmp_pat
     assert json.loads(path.read_text()) == {"cfg": {"sizes": [1, 2], "lr": 0.1}, "a": [0, 1, 2],
                                             "x": 2.5}
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]  # no temporary file left
+
+
+# ---------------------------------------------------------------------- crafted files (issue 9)
+def _rewrite_header(path, edit):
+    """Apply ``edit(header dict)`` to the JSON header of a safetensors file, keeping its data."""
+    data = path.read_bytes()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    edit(header)
+    text = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + data[8 + n:])
+    return path
+
+
+def _with_architecture(path, spec):
+    def edit(header):
+        header["__metadata__"]["neuralab.architecture"] = json.dumps({"model": spec})
+    return _rewrite_header(path, edit)
+
+
+def _peak_bytes(fn):
+    """Peak memory NumPy and Python allocate while ``fn`` runs (NumPy reports to tracemalloc)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+    except Exception as err:  # noqa: BLE001 - returned for the caller's checks
+        outcome = err
+    else:
+        outcome = None
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak, outcome
+
+
+def _dense_spec(units, input_dim, **extra):
+    return {"class": "Dense", "config": {"units": units, "input_dim": input_dim, **extra}}
+
+
+@pytest.mark.parametrize("spec, needle", [
+    # the audit's file: 456 bytes whose architecture says Dense(20000, input_dim=20000)
+    (_dense_spec(20000, 20000), r"'weight' of shape \(20000, 20000\), the file holds \(2, 3\)"),
+    # lazy layers are checked too: their known size must agree with the stored tensor
+    (_dense_spec(10**9, None), r"'weight' of shape \('\?', 1000000000\), the file holds \(2, 3\)"),
+    # an activation given as a layer spec is a layer like any other
+    (_dense_spec(3, 2, activation=_dense_spec(20000, 20000)), r"activation\.weight"),
+    # a lazy layer without stored weights stays lazy (before: built at construction, 1.2 GB)
+    ({"class": "Sequential", "config": {"layers": [
+        _dense_spec(3, 2), _dense_spec(10**8, None)]}}, None),
+    ({"class": "BatchNorm", "config": {"num_features": 10**9}}, r"BatchNorm\(num_features=10"),
+    ({"class": "LayerNorm", "config": {"normalized_shape": [100000, 100000]}}, r"LayerNorm"),
+])
+def test_architecture_sizes_are_checked_against_the_tensors_before_any_allocation(
+        tmp_path, spec, needle):
+    if spec["class"] == "Sequential":
+        path = nl.save(nn.Sequential([nn.Dense(3, input_dim=2)]), tmp_path / "m.safetensors")
+    else:
+        path = nl.save(nn.Dense(3, input_dim=2), tmp_path / "m.safetensors")
+    _with_architecture(path, spec)
+    assert path.stat().st_size < 1000
+    loaded = []
+    peak, err = _peak_bytes(lambda: loaded.append(nl.load(path)))
+    assert peak < 2_000_000, peak  # before: 1.2 GB and more, allocated and initialized
+    if needle is None:
+        assert err is None and not loaded[0][1].built
+    else:
+        assert isinstance(err, SafetensorsError) and str(path) in str(err), err
+        assert re.search(needle, str(err)), str(err)
+
+
+def test_a_weightless_layer_norm_cannot_make_a_sequential_build_a_huge_layer(tmp_path):
+    # LayerNorm without weights has no tensor to check its shape against; as the first layer
+    # of a Sequential its shape made the constructor run a dummy batch of that shape
+    path = nl.save(nn.Sequential([nn.LayerNorm(4, elementwise_affine=False), nn.Dense(3)]),
+                   tmp_path / "m.safetensors")
+    _with_architecture(path, {"class": "Sequential", "config": {"layers": [
+        {"class": "LayerNorm", "config": {"normalized_shape": [30000, 30000],
+                                          "elementwise_affine": False}},
+        _dense_spec(3, None)]}})
+    peak, err = _peak_bytes(lambda: nl.load(path))
+    assert err is None or isinstance(err, SafetensorsError), err
+    assert peak < 2_000_000, peak  # before: a batch of 30000 x 30000 zeros, normalized
+
+
+@pytest.mark.parametrize("model", [
+    nn.Sequential([nn.LayerNorm(4, elementwise_affine=False), nn.Dense(3), nn.BatchNorm(),
+                   nn.Dense(2, activation={"class": "Dense", "config": {"units": 2}})]),
+    nn.Sequential([nn.Dense(8), nn.Dense(3)]),             # never built: loads unbuilt
+    nn.Sequential([nn.Dense(3, input_dim=2, use_bias=False), nn.BatchNorm(affine=False),
+                   nn.Residual(nn.Dense(3)), nn.LayerNorm()]),
+], ids=["weightless-layernorm-first", "unbuilt", "no-bias-no-affine"])
+def test_models_still_load_as_they_were_saved(tmp_path, model):
+    path = nl.save(model, tmp_path / "m.safetensors")
+    loaded = nl.load(path)
+    assert nn.serialize(loaded) == nn.serialize(model)
+    original, restored = model.state_dict(), loaded.state_dict()
+    assert list(original) == list(restored)
+    for name in original:
+        assert original[name].tobytes() == restored[name].tobytes(), name
+
+
+def _nested(depth):
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("edit, needle", [
+    (lambda h: h["0.weight"].update(dtype={}), "dtype {}"),
+    (lambda h: h["0.weight"].update(dtype=["F32"]), "dtype"),
+    (lambda h: h["0.weight"].update(shape=[1] * 65), "65 dimensions"),
+    (lambda h: h["0.weight"].update(shape=[0, 2**62, 4]), "too large"),
+    (lambda h: h["0.weight"].update(shape=[2**64, 0]), "too large"),
+    (lambda h: h.update(__metadata__=None), "__metadata__"),
+    (lambda h: h.update(__metadata__=[]), "__metadata__"),
+])
+def test_crafted_tensor_entries_raise_safetensors_error(tmp_path, edit, needle):
+    path = nl.save(nn.Sequential([nn.Dense(3, input_dim=2)]), tmp_path / "m.safetensors")
+    _rewrite_header(path, edit)
+    with pytest.raises(SafetensorsError, match=needle) as info:
+        nl.load(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"a": ' + _nested(1000).encode() + b"}",        # RecursionError in json
+    b'{"a": {"dtype": "F32", "shape": [' + b"9" * 5000 + b'], "data_offsets": [0, 0]}}',
+])
+def test_headers_json_cannot_escape_the_error_contract(tmp_path, raw):
+    path = tmp_path / "deep.safetensors"
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw)
+    with pytest.raises(SafetensorsError, match="deep.safetensors"):
+        read_safetensors(path)
+
+
+@pytest.mark.parametrize("text", [
+    '{"model": ' + _nested(1000) + "}",
+    '{"model": ' + "9" * 5000 + "}",
+    json.dumps({"model": {"class": "Sequential", "config": {"layers": [
+        {"class": "Sequential", "config": {"layers": []}}]}}}).replace(
+        '{"layers": []}', '{"layers": [' + '{"class": "Sequential", "config": {"layers": [' * 300
+        + "]}}" * 300 + "]}"),
+])
+def test_architecture_json_cannot_escape_the_error_contract(tmp_path, text):
+    path = nl.save(nn.Dense(3, input_dim=2), tmp_path / "m.safetensors")
+    _rewrite_header(path, lambda h: h["__metadata__"].update({"neuralab.architecture": text}))
+    with pytest.raises(SafetensorsError) as info:
+        nl.load(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    import threading
+
+    fifo = tmp_path / "model.safetensors"
+    os.mkfifo(fifo)
+    outcome = []
+
+    def load():
+        try:
+            nl.load(fifo)
+        except BaseException as err:  # noqa: BLE001 - inspected below
+            outcome.append(err)
+
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    thread.join(10)
+    if thread.is_alive():  # blocked in open(): give it a writer so that the thread can end
+        with open(fifo, "wb"):
+            pass
+        thread.join(10)
+        pytest.fail("nl.load blocked on a FIFO")
+    assert isinstance(outcome[0], SafetensorsError), outcome
+    assert "named pipe" in str(outcome[0]) and str(fifo) in str(outcome[0])
+
+
+def test_devices_and_directories_are_refused(tmp_path):
+    with pytest.raises(SafetensorsError, match="is a directory"):
+        nl.load(tmp_path)
+    if os.path.exists("/dev/zero"):
+        with pytest.raises(SafetensorsError, match="/dev/zero: is a character device"):
+            read_safetensors("/dev/zero")

@@ -3,9 +3,11 @@ by the labs, the demo and ``neuralab train``; matplotlib comes with the ``[lab]`
 
 from __future__ import annotations
 
-import os
+import io
 from pathlib import Path
 from typing import Any
+
+from .atomic import atomic_write
 
 
 def pyplot() -> Any:
@@ -23,10 +25,17 @@ def pyplot() -> Any:
 
 
 def save(fig: Any, path: Path) -> Path:
-    """Save ``fig`` to ``path`` through a temporary file and a rename, then close it."""
+    """Save ``fig`` to ``path`` atomically (:func:`~neuralab.io.atomic_write`: a unique
+    temporary file and a rename, so two processes drawing the same figure never clash), then
+    close it.  The format comes from the suffix (``.png``, ``.svg``, ``.pdf``), PNG without one.
+    """
     path = Path(path)
-    tmp = path.with_name(path.stem + ".tmp" + path.suffix)
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    pyplot().close(fig)
-    os.replace(tmp, path)
+    # rendered in memory first: matplotlib infers the format from a file name, and the
+    # temporary name must stay the atomic writer's own
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format=path.suffix[1:].lower() or "png", dpi=110, bbox_inches="tight")
+    finally:
+        pyplot().close(fig)
+    atomic_write(path, buffer.getbuffer())
     return path

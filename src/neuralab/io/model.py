@@ -56,7 +56,12 @@ def load(path: str | os.PathLike) -> Any:
     code is run, layer classes are looked up by name), then the weights, bit for bit.
 
     The model comes back in training mode, as a newly built one; call ``model.eval()`` to
-    predict.  Errors name the file and the problem (truncated, corrupted, not a neuralab model).
+    predict.  Every problem with the file (truncated, corrupted, not a neuralab model, an
+    architecture that does not fit the weights) raises :class:`SafetensorsError` naming the file.
+
+    The sizes in the architecture are checked against the stored tensors *before* any layer is
+    built, so a small file cannot make ``load`` allocate more than about its own size: a header
+    that says ``Dense(20000, input_dim=20000)`` over 2x3 weights is refused, not initialized.
     """
     from ..nn.module import deserialize
 
@@ -76,11 +81,151 @@ def load(path: str | os.PathLike) -> Any:
         )
     try:
         spec = json.loads(text)["model"]
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
+    except RecursionError:
+        raise SafetensorsError(f"{path}: corrupted architecture JSON (nested too deeply)") from None
+    except (ValueError, KeyError, TypeError) as err:
         raise SafetensorsError(f"{path}: corrupted architecture JSON ({err})") from None
+    plan = _Plan(path, arrays)
+    lazy_spec = plan.visit(spec, "", 0)
     try:
-        model = deserialize(spec)
+        model = deserialize(lazy_spec)
         model.load_state_dict(arrays, strict=True)
+        modules = dict(model.named_modules())
+        for module_path, shape in plan.shapes_to_set:
+            modules[module_path].build(shape)
     except (ValueError, TypeError) as err:
         raise SafetensorsError(f"{path}: the saved model cannot be rebuilt: {err}") from None
+    except Exception as err:  # noqa: BLE001 - a custom layer's constructor fed the file's config
+        raise SafetensorsError(
+            f"{path}: the saved model cannot be rebuilt: {type(err).__name__}: {err}"
+        ) from err
     return model
+
+
+# ---------------------------------------------------------------------- shapes before allocation
+_MAX_DEPTH = 100  # modules nested in modules; real models stay far below
+
+
+def _size(value: Any) -> int | None:
+    """A size as the layers accept it (a positive int, not a bool), else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return None
+
+
+class _Plan:
+    """Walks an architecture spec before anything is built and
+
+    * lists the state entries each built-in layer will own, with the shapes its config gives
+      (``None`` for a size the layer takes from its input), and compares them with the stored
+      tensors, refusing a mismatch;
+    * returns the spec with every built-in layer made lazy (``input_dim``, ``num_features`` and
+      ``normalized_shape`` set to None), so that constructing it allocates nothing: the layers are
+      then built by ``load_state_dict`` from the stored tensors' shapes, whose sizes the file's
+      own size bounds.  (A ``Sequential`` whose first layer knows its input size would otherwise
+      also build the following lazy layers at construction.)
+
+    A LayerNorm without weights has no tensor to take its shape from: the shape is put back
+    after loading (``shapes_to_set``).  Layers of custom registered classes are built as their
+    constructors decide: their code is the user's, and so is the validation of their config.
+    """
+
+    def __init__(self, path: Path, arrays: dict[str, Any]) -> None:
+        from ..nn import BatchNorm, Dense, LayerNorm, Residual, Sequential
+
+        self.path = path
+        self.arrays = arrays
+        self.shapes_to_set: list[tuple[str, tuple[int, ...]]] = []
+        self._visitors = {Sequential: self._sequential, Residual: self._residual,
+                          Dense: self._dense, BatchNorm: self._batch_norm,
+                          LayerNorm: self._layer_norm}
+
+    def _fail(self, problem: str) -> SafetensorsError:
+        return SafetensorsError(f"{self.path}: the saved model cannot be rebuilt: {problem}")
+
+    def visit(self, spec: Any, prefix: str, depth: int) -> Any:
+        """The lazy form of ``spec`` (a layer spec at state prefix ``prefix``)."""
+        from ..nn.module import registered
+
+        if depth > _MAX_DEPTH:
+            raise self._fail(f"the architecture nests modules more than {_MAX_DEPTH} deep")
+        if not isinstance(spec, dict) or not isinstance(spec.get("config", {}), dict):
+            return spec  # deserialize reports it, before building anything
+        cls = registered().get(spec.get("class")) if isinstance(spec.get("class"), str) else None
+        visitor = self._visitors.get(cls)  # by identity: a re-registered name is a custom class
+        if visitor is None:
+            return spec
+        config = dict(spec.get("config", {}))
+        visitor(config, prefix, depth)
+        return {**spec, "config": config}
+
+    def _expect(self, owner: str, entries: dict[str, tuple[int | None, ...]]) -> None:
+        """The layer ``owner`` will hold the state ``entries`` (name -> shape, None for a size it
+        takes from its input).  A layer whose sizes are all given is built at once, so its
+        entries must all be stored; a lazy one (never called before saving) may have none."""
+        built = all(d is not None for shape in entries.values() for d in shape)
+        for name, shape in entries.items():
+            stored = self.arrays.get(name)
+            if stored is None:
+                if built:
+                    raise self._fail(
+                        f"the architecture gives {owner} a {name!r} of shape {shape}, which the "
+                        "file does not hold"
+                    )
+                continue
+            if stored.ndim != len(shape) or any(
+                d is not None and d != s for d, s in zip(shape, stored.shape)
+            ):
+                wanted = tuple("?" if d is None else d for d in shape)
+                raise self._fail(
+                    f"the architecture gives {owner} a {name!r} of shape {wanted}, the file "
+                    f"holds {stored.shape}"
+                )
+
+    def _sequential(self, config: dict[str, Any], prefix: str, depth: int) -> None:
+        layers = config.get("layers", [])
+        if isinstance(layers, list):
+            config["layers"] = [self.visit(layer, f"{prefix}{i}.", depth + 1)
+                                for i, layer in enumerate(layers)]
+
+    def _residual(self, config: dict[str, Any], prefix: str, depth: int) -> None:
+        if "module" in config:
+            config["module"] = self.visit(config["module"], f"{prefix}module.", depth + 1)
+
+    def _dense(self, config: dict[str, Any], prefix: str, depth: int) -> None:
+        units, input_dim = _size(config.get("units")), config.get("input_dim")
+        if isinstance(config.get("activation"), dict):  # an activation given as a layer spec
+            config["activation"] = self.visit(config["activation"], f"{prefix}activation.",
+                                              depth + 1)
+        if units is None or (input_dim is not None and _size(input_dim) is None):
+            return  # the constructor refuses it before it allocates anything
+        entries: dict[str, tuple[int | None, ...]] = {f"{prefix}weight": (input_dim, units)}
+        if bool(config.get("use_bias", True)):
+            entries[f"{prefix}bias"] = (units,)
+        self._expect(f"Dense(units={units}, input_dim={input_dim})", entries)
+        config["input_dim"] = None
+
+    def _batch_norm(self, config: dict[str, Any], prefix: str, depth: int) -> None:
+        n = config.get("num_features")
+        if n is not None and _size(n) is None:
+            return
+        names = ["running_mean", "running_var"]
+        if bool(config.get("affine", True)):
+            names = ["weight", "bias", *names]
+        self._expect(f"BatchNorm(num_features={n})", {f"{prefix}{name}": (n,) for name in names})
+        config["num_features"] = None
+
+    def _layer_norm(self, config: dict[str, Any], prefix: str, depth: int) -> None:
+        shape = config.get("normalized_shape")
+        if shape is None:
+            return
+        dims = [shape] if isinstance(shape, int) else shape
+        if not isinstance(dims, list) or not dims or any(_size(d) is None for d in dims):
+            return  # refused by the constructor
+        dims = tuple(dims)
+        if bool(config.get("elementwise_affine", True)):
+            self._expect(f"LayerNorm(normalized_shape={list(dims)})",
+                         {f"{prefix}weight": dims, f"{prefix}bias": dims})
+        else:
+            self.shapes_to_set.append((prefix[:-1], dims))
+        config["normalized_shape"] = None

@@ -32,10 +32,23 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from .atomic import atomic_write
+from .atomic import NotRegularFileError, atomic_write, open_regular_file
 
 CHECKSUM_KEY = "neuralab.sha256"
 _MAX_HEADER = 100_000_000  # the reference implementation's limit
+
+
+def _max_dims() -> int:
+    # NumPy 2 allows 64 dimensions, NumPy 1 allowed 32: ask the installed one
+    try:
+        np.empty((1,) * 64)
+    except ValueError:
+        return 32
+    return 64
+
+
+_MAX_DIMS = _max_dims()
+_MAX_BYTES = np.iinfo(np.intp).max  # NumPy refuses larger arrays, even with a zero dimension
 
 _CODE_TO_DTYPE = {
     "F64": np.dtype("<f8"), "F32": np.dtype("<f4"), "F16": np.dtype("<f2"),
@@ -47,7 +60,8 @@ _KIND_SIZE_TO_CODE = {(dt.kind, dt.itemsize): code for code, dt in _CODE_TO_DTYP
 
 
 class SafetensorsError(ValueError):
-    """A file that is not a valid safetensors file (truncated, corrupted, or another format)."""
+    """A file that is not a valid safetensors file (truncated, corrupted, another format, or not a
+    regular file); the message starts with the file's path."""
 
 
 def _code_of(name: str, arr: np.ndarray) -> str:
@@ -120,9 +134,16 @@ def read_safetensors(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], di
     >>> arrays, metadata = read_safetensors("w.safetensors")
     """
     path = Path(path)
-    with open(path, "rb") as f:
+    try:
+        f = open_regular_file(path)
+    except NotRegularFileError as err:
+        raise SafetensorsError(str(err)) from None
+    with f:
         size = os.fstat(f.fileno()).st_size
-        buf = bytearray(size)
+        try:
+            buf = bytearray(size)
+        except MemoryError:
+            raise _fail(path, f"{size} bytes do not fit in memory") from None
         got = f.readinto(buf)
     if got != size:
         raise _fail(path, f"could read only {got} of its {size} bytes")
@@ -145,12 +166,16 @@ def read_safetensors(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], di
     raw = bytes(buf[8:8 + n])
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise _fail(path, f"not a safetensors file or corrupted header (not JSON: {err})") from None
+    except (ValueError, RecursionError) as err:
+        # ValueError: not UTF-8, not JSON, or an integer of more than 4300 digits;
+        # RecursionError: arrays or objects nested about a thousand deep
+        problem = "nested too deeply" if isinstance(err, RecursionError) else err
+        raise _fail(path, f"not a safetensors file or corrupted header (not JSON: {problem})") \
+            from None
     if not isinstance(header, dict) or not raw.lstrip().startswith(b"{"):
         raise _fail(path, "corrupted header: expected a JSON object")
 
-    metadata = header.pop("__metadata__", None) or {}
+    metadata = header.pop("__metadata__", {})
     if not isinstance(metadata, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
     ):
@@ -203,6 +228,8 @@ def _check_entry(path: Path, name: str, entry: Any, data_size: int):
     code = entry.get("dtype")
     shape = entry.get("shape")
     offsets = entry.get("data_offsets")
+    if not isinstance(code, str):
+        raise _fail(path, f"corrupted header: tensor {name!r} has dtype {code!r}, not a string")
     if code not in _CODE_TO_DTYPE:
         if isinstance(code, str) and code in ("BF16", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F4",
                                                "F6_E2M3", "F6_E3M2", "C64"):
@@ -212,13 +239,23 @@ def _check_entry(path: Path, name: str, entry: Any, data_size: int):
         isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
     ):
         raise _fail(path, f"corrupted header: tensor {name!r} has invalid shape {shape!r}")
+    if len(shape) > _MAX_DIMS:
+        raise _fail(
+            path, f"corrupted header: tensor {name!r} has {len(shape)} dimensions, more than the "
+            f"{_MAX_DIMS} NumPy allows"
+        )
+    dtype = _CODE_TO_DTYPE[code]
+    if math.prod(max(d, 1) for d in shape) * dtype.itemsize > _MAX_BYTES:
+        raise _fail(
+            path, f"corrupted header: tensor {name!r} has shape {tuple(shape)}, too large for "
+            "any array (NumPy refuses it even when a dimension is 0)"
+        )
     if not (
         isinstance(offsets, list) and len(offsets) == 2
         and all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
         and 0 <= offsets[0] <= offsets[1]
     ):
         raise _fail(path, f"corrupted header: tensor {name!r} has invalid data_offsets {offsets!r}")
-    dtype = _CODE_TO_DTYPE[code]
     begin, end = offsets
     if end - begin != math.prod(shape) * dtype.itemsize:
         raise _fail(

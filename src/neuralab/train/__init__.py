@@ -23,13 +23,14 @@ from .callbacks import (
     TerminateOnNaN,
     collect_activations,
 )
-from .checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
 from .metrics import get_metric
 from .search import Choice, GridSearch, IntUniform, LogUniform, RandomSearch, Uniform
 from .trainer import Trainer
 
 __all__ = [
-    "ActivationStats", "BackupAndRestore", "CSVLogger", "Callback", "EarlyStopping",
+    "ActivationStats", "BackupAndRestore", "CSVLogger", "Callback", "CheckpointError",
+    "EarlyStopping",
     "GradientStats", "History", "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint",
     "ProgressBar", "ReduceLROnPlateau", "TerminateOnNaN", "Trainer", "callbacks",
     "collect_activations", "get_metric", "load_checkpoint", "metrics", "read_checkpoint",
