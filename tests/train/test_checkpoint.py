@@ -23,7 +23,7 @@ from neuralab.train import (
     read_checkpoint,
     save_checkpoint,
 )
-from neuralab.train.checkpoint import _decode, _encode
+from neuralab.train.checkpoint import CheckpointError, _decode, _encode
 
 
 def _data(n=48, seed=1):
@@ -207,3 +207,140 @@ def test_checkpoint_errors(tmp_path):
     sgd_trainer = Trainer(other, "cross_entropy", optim.SGD(other.parameters(), lr=0.1))
     with pytest.raises(ValueError, match="saved with a Adam optimizer"):
         load_checkpoint(tmp_path / "ck.safetensors", sgd_trainer)
+
+
+# ---------------------------------------------------------------------- damaged checkpoints (issue 9)
+def _trained(tmp_path, epochs=2):
+    x, y = _data(n=16)
+    model, opt, sched = _setup(0)
+    trainer = Trainer(model, "cross_entropy", opt, scheduler=sched)
+    trainer.fit(x, y, epochs=epochs, batch_size=8, verbose=0)
+    path = save_checkpoint(tmp_path / "ck.safetensors", trainer, epochs - 1)
+    return trainer, path
+
+
+def _edit_metadata(path, edit):
+    """Rewrite the checkpoint's JSON metadata with ``edit(meta) -> meta or text``."""
+    arrays, metadata = nl.io.read_safetensors(path)
+    meta = json.loads(metadata["neuralab.checkpoint"])
+    out = edit(meta)
+    out = meta if out is None else out
+    text = out if isinstance(out, str) else json.dumps(out)
+    nl.io.write_safetensors(path, arrays, {"neuralab.checkpoint": text})
+    return path
+
+
+def _set(path_keys, value):
+    def edit(meta):
+        node = meta
+        for key in path_keys[:-1]:
+            node = node[key]
+        node[path_keys[-1]] = value
+    return edit
+
+
+@pytest.mark.parametrize("edit", [
+    lambda meta: "{not json",
+    lambda meta: "[" * 1000 + "]" * 1000,                 # RecursionError in json
+    lambda meta: [1, 2, 3],                               # AttributeError on .get
+    lambda meta: {k: v for k, v in meta.items() if k != "model"},     # KeyError
+    lambda meta: {k: v for k, v in meta.items() if k != "rng"},
+    _set(["model"], "0.weight"),
+    _set(["model"], ["no-such-parameter"]),
+    _set(["optimizer", "state", "0", "exp_avg"], {"__ndarray__": "missing"}),
+    _set(["optimizer", "state", "0", "exp_avg"], {"__ndarray__": ["x"]}),
+    _set(["optimizer", "state", "0", "step"], {"__scalar__": "V", "value": 10**12}),
+    _set(["optimizer", "state", "0", "step"], {"__scalar__": "<i8", "value": 10**30}),
+    _set(["optimizer", "state", "0", "step"], {"__scalar__": {}, "value": 1}),
+    _set(["optimizer", "state", "0", "step"], {"__items__": [[[[1]], 2]]}),
+    _set(["optimizer", "state", "0", "step"], {"__tuple__": 5}),
+    _set(["optimizer"], [1, 2]),
+    _set(["rng", "library", "bit_generator"], "os.system"),
+    _set(["rng", "library", "state"], {"state": "x", "inc": 1}),
+    _set(["rng", "library"], None),
+    _set(["history"], {"history": {"loss": [1.0]}, "epoch": "0"}),
+    _set(["history"], [1]),
+    _set(["stop_training"], "yes"),
+    _set(["epoch"], -5),                                  # would run epochs again
+    _set(["epoch"], 10**30),                              # would skip training silently
+    _set(["epoch"], 1.0),
+    _set(["epoch"], True),
+    _set(["epoch"], 7),                                   # the history ends at epoch 1
+    _set(["format"], "other"),
+])
+def test_damaged_metadata_is_one_error_naming_the_file(tmp_path, edit):
+    _, path = _trained(tmp_path)
+    _edit_metadata(path, edit)
+    with pytest.raises(CheckpointError) as info:
+        read_checkpoint(path)
+    assert str(path) in str(info.value)
+
+
+def test_a_damaged_safetensors_container_is_a_checkpoint_error(tmp_path):
+    _, path = _trained(tmp_path)
+    path.write_bytes(path.read_bytes()[:-7])
+    with pytest.raises(CheckpointError, match="truncated") as info:
+        read_checkpoint(path)
+    assert str(path) in str(info.value)
+
+
+def _trainer_state(trainer):
+    """Everything load_checkpoint may change, as comparable plain data."""
+    return {
+        "model": {k: v.tobytes() for k, v in trainer.model.state_dict().items()},
+        "optimizer": repr(trainer.optimizer.state_dict()),
+        "scheduler": trainer.scheduler.state_dict(),
+        "rng": nl.get_rng().bit_generator.state,
+        "history": trainer.history.state_dict() if trainer.history is not None else None,
+        "resume": trainer._resume_state,
+    }
+
+
+@pytest.mark.parametrize("edit", [
+    # the audit's case: a bad RNG state was found after weights and optimizer were restored
+    _set(["rng", "library", "state", "state"], "not a number"),
+    _set(["rng", "library", "bit_generator"], "MT19937"),      # not the trainer's PCG64
+    _set(["optimizer", "state", "0", "exp_avg"], {"__ndarray__": "model/0.bias"}),  # wrong shape
+    _set(["optimizer", "param_groups"], []),
+    _set(["scheduler", "last_epoch"], "x"),
+    _set(["model"], ["0.weight"]),                              # strict: names do not match
+])
+def test_load_checkpoint_restores_all_or_nothing(tmp_path, edit):
+    _, path = _trained(tmp_path)
+    _edit_metadata(path, edit)
+    model, opt, sched = _setup(5)
+    trainer = Trainer(model, "cross_entropy", opt, scheduler=sched)
+    x, y = _data(n=16)
+    trainer.fit(x, y, epochs=1, batch_size=8, verbose=0)  # a state of its own to keep
+    before = _trainer_state(trainer)
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(path, trainer)
+    assert str(path) in str(info.value)
+    assert _trainer_state(trainer) == before
+
+
+def test_a_callback_state_that_does_not_fit_is_an_error_naming_file_and_callback(tmp_path):
+    x, y = _data()
+    model, opt, sched = _setup(0)
+    path = tmp_path / "backup.safetensors"
+    trainer = Trainer(model, "cross_entropy", opt, scheduler=sched)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(x, y, validation_split=0.25, epochs=4, batch_size=8,
+                    callbacks=_callbacks([BackupAndRestore(path), Crash(at=2)]), verbose=0)
+    _edit_metadata(path, _set(["callbacks", "EarlyStopping#0"], {"wait": 1}))
+
+    model, opt, sched = _setup(0)
+    trainer = Trainer(model, "cross_entropy", opt, scheduler=sched)
+    cbs = _callbacks([BackupAndRestore(path)])
+    with pytest.raises(CheckpointError, match=r"backup\.safetensors.*EarlyStopping#0"):
+        trainer.fit(x, y, validation_split=0.25, epochs=4, batch_size=8, callbacks=cbs,
+                    verbose=0)
+    assert cbs[0].wait == 0  # the state of a callback given its state before the failure: back
+
+
+def test_save_checkpoint_refuses_an_epoch_that_contradicts_the_history(tmp_path):
+    trainer, _ = _trained(tmp_path)
+    for epoch in (-1, 5, 10**30, 1.5, True):
+        with pytest.raises(ValueError, match="epoch"):
+            save_checkpoint(tmp_path / "x.safetensors", trainer, epoch)
+    assert not (tmp_path / "x.safetensors").exists()
