@@ -47,8 +47,13 @@ data:
 	  fi; \
 	fi
 
+# the benchmark (about 8 minutes on a quiet machine) and the profile of one epoch; their results
+# are stored in bench/results/ (reference.json, profile.json) and the speed numbers of
+# docs/performance.md and the README regenerated from them
 bench: $(VENV)/.test-installed data
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.profile_mlp
+	$(BIN)/python -m bench.pages --from bench/results/latest.json
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

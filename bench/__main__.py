@@ -12,10 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
+import re
+import shlex
 import statistics
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -23,16 +25,14 @@ RESULTS = Path(__file__).resolve().parent / "results"
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def child_env(threads: int, keep_openblas_env: bool) -> dict[str, str]:
+def child_env(threads: int) -> dict[str, str]:
+    """The environment of every measured process: the same thread count for every framework.
+
+    OPENBLAS_* variables that the environment sets (a pinned kernel, a cache size) are kept: the
+    run records the kernel that was used, so a table measured under a pinned kernel says so."""
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
-    if not keep_openblas_env:
-        # This workplace pins OpenBLAS to an older kernel (for old builds' sake); a current NumPy
-        # runs
-        # its native kernel correctly and much faster.  The run records which kernel was used.
-        env.pop("OPENBLAS_CORETYPE", None)
-        env.pop("OPENBLAS_L2_SIZE", None)
     env["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(ROOT), str(ROOT / "src"), env.get("PYTHONPATH")])
     )
@@ -61,16 +61,6 @@ def summarize(values: list[float]) -> dict:
     }
 
 
-def blas_info(env: dict[str, str]) -> str:
-    code = (
-        "import json, numpy; from threadpoolctl import threadpool_info; "
-        "print(json.dumps([(i.get('internal_api'), i.get('version'), i.get('architecture'), "
-        "i.get('num_threads')) for i in threadpool_info()]))"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    return proc.stdout.strip() or proc.stderr.strip()[-200:]
-
-
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -86,25 +76,17 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help="a fast smoke run: 1 rep, 6000 samples"
     )
     parser.add_argument("--no-sweep", action="store_true", help="skip the batch-size sweep")
-    parser.add_argument(
-        "--keep-openblas-env",
-        action="store_true",
-        help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE as set in the environment",
-    )
     args = parser.parse_args(argv)
+    command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
     if args.quick:
         args.reps, args.epochs = 1, 1
     n_train = 6000 if args.quick else 0
-    env = child_env(args.threads, args.keep_openblas_env)
+    env = child_env(args.threads)
     out: dict = {
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "blas": blas_info(env),
-            "threads": args.threads,
-        },
+        # the machine as a measured process sees it: CPU, versions, BLAS kernel and threads
+        "machine": {**run_worker(["machine"], env), "cpus": os.cpu_count(),
+                    "threads": args.threads},
+        "command": command,
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "settings": vars(args),
     }
@@ -208,33 +190,78 @@ def main(argv: list[str] | None = None) -> int:
     tmp = RESULTS / "latest.json.tmp"
     tmp.write_text(json.dumps(out, indent=2))
     tmp.replace(RESULTS / "latest.json")
-    print(render_markdown(out))
+    print(describe_run(out) + "\n\n" + render_markdown(out))
     print(f"\nraw numbers: {RESULTS / 'latest.json'}")
     return 0
 
 
 FRAMEWORKS = ("neuralab", "torch", "sklearn")
 
+#: what each ratio of ``out["ratios"]`` compares, for the targets table
+TARGET_LABELS = {
+    "mlp_epoch_vs_torch": "MLP s/epoch vs PyTorch",
+    "mlp_epoch_vs_sklearn": "MLP s/epoch vs scikit-learn",
+    "small_step_vs_torch": "4-64-3 step vs PyTorch",
+    "mlp_fraction_of_gemm": "MLP FLOP rate / GEMM rate",
+    "peak_memory_vs_torch": "peak memory vs PyTorch",
+    "import_time_vs_torch": "import time vs PyTorch",
+}
+
+
+def plural(n: int, word: str) -> str:
+    """``1 epoch``, ``2 epochs``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def wrap(text: str, width: int = 100) -> str:
+    """``text`` wrapped at ``width`` columns, never inside `inline code` or a hyphenated word."""
+    guarded = re.sub(r"`[^`]*`", lambda m: m[0].replace(" ", "\0"), text)
+    wrapped = textwrap.fill(guarded, width, break_on_hyphens=False, break_long_words=False)
+    return wrapped.replace("\0", " ")
+
+
+def describe_run(out: dict) -> str:
+    """Where and how a stored run was measured: the command, its date and settings, the CPU,
+    Python and framework versions, the BLAS with its kernel, and the thread count."""
+    m, s = out["machine"], out["settings"]
+    kind = ("a quick smoke run (not a measurement to quote)" if s.get("quick")
+            else "a full run")
+    coretype = m.get("openblas_coretype")
+    pinned = f" (pinned by OPENBLAS_CORETYPE={coretype})" if coretype else ""
+    return wrap(
+        f"Measured with `{out['command']}` on {out['started']}: {kind}, "
+        f"{plural(s['reps'], 'repetition')} of {plural(s['epochs'], 'epoch')} each, medians "
+        f"with (min-max) over repetitions; at commit `{m['commit']}`. Machine: {m['cpu']}, "
+        f"{m['platform']}, {m['threads']} threads for every framework; Python {m['python']}, "
+        f"NumPy {m['numpy']} ({m['blas']}{pinned}), PyTorch {m['torch']}, scikit-learn "
+        f"{m['scikit-learn']}."
+    )
+
+
+def _spread(d: dict, fmt: str = "{:.3f}") -> str:
+    return f"{fmt.format(d['median'])} ({fmt.format(d['min'])}-{fmt.format(d['max'])})"
+
+
+def _target_met(value: float, op: str, goal: float) -> bool:
+    return {"<=": value <= goal, ">=": value >= goal, "<": value < goal}[op]
+
 
 def render_markdown(out: dict) -> str:
-    def spread(d: dict, fmt: str = "{:.3f}") -> str:
-        return f"{fmt.format(d['median'])} ({fmt.format(d['min'])}-{fmt.format(d['max'])})"
+    """The tables of a run: the comparison, the batch-size sweep (when run) and the targets."""
 
     def row(label: str, results: dict, key: str, fmt: str) -> str:
-        cells = " | ".join(spread(results[fw][key], fmt) for fw in FRAMEWORKS)
+        cells = " | ".join(_spread(results[fw][key], fmt) for fw in FRAMEWORKS)
         return f"| {label} | {cells} |"
 
     m = out["mlp"]
     lines = [
-        f"Machine: {out['machine']['cpus']} CPUs, {out['machine']['threads']} threads, "
-        f"Python {out['machine']['python']}, BLAS {out['machine']['blas']}",
-        f"Data: {m['data']}, {m['n_train']} training samples, {m['epochs']} epoch(s) per run; "
-        "medians with (min-max) over repetitions",
+        f"Data: {m['data']}, {m['n_train']} training samples, {plural(m['epochs'], 'epoch')} "
+        "per run.",
         "",
         "| measurement | neuralab | PyTorch | scikit-learn |",
         "|---|---|---|---|",
         row("MLP 784-256-128-10, batch 128: s/epoch", m, "epoch_seconds", "{:.3f}"),
-        "| MLP test accuracy | "
+        f"| MLP test accuracy (after {plural(m['epochs'], 'epoch')}) | "
         + " | ".join(f"{m[fw]['test_accuracy']['median']:.4f}" for fw in FRAMEWORKS)
         + " |",
         f"| MLP achieved GFLOP/s (share of GEMM {out['gemm_gflops']['median']:.0f} GFLOP/s) | "
@@ -245,10 +272,10 @@ def render_markdown(out: dict) -> str:
         + " |",
         row("MLP peak resident memory, MB", m, "peak_rss_mb", "{:.0f}"),
         "| 4-64-3 step, batch 16, Adam: us | "
-        + " | ".join(spread(out["small_step_us"][fw], "{:.1f}") for fw in ("neuralab", "torch"))
+        + " | ".join(_spread(out["small_step_us"][fw], "{:.1f}") for fw in ("neuralab", "torch"))
         + " | |",
-        f"| import time, s | {spread(out['import_seconds']['neuralab'])} | "
-        f"{spread(out['import_seconds']['torch'])} | |",
+        f"| import time, s | {_spread(out['import_seconds']['neuralab'])} | "
+        f"{_spread(out['import_seconds']['torch'])} | |",
     ]
     if "sweep" in out:
         lines += [
@@ -258,14 +285,14 @@ def render_markdown(out: dict) -> str:
         ]
         for batch, r in out["sweep"].items():
             lines.append(
-                f"| {batch} | {spread(r['neuralab'])} | {spread(r['torch'])} | "
+                f"| {batch} | {_spread(r['neuralab'])} | {_spread(r['torch'])} | "
                 f"{r['neuralab']['median'] / r['torch']['median']:.2f} |"
             )
-    lines += ["", "| target | measured | goal | met |", "|---|---|---|---|"]
+    lines += ["", "| target (issue 5) | measured | goal | met |", "|---|---|---|---|"]
     for name, value in out["ratios"].items():
         op, goal = out["targets"][name]
-        met = value <= goal if op == "<=" else value >= goal if op == ">=" else value < goal
-        lines.append(f"| {name} | {value:.3f} | {op} {goal} | {'yes' if met else 'NO'} |")
+        met = "yes" if _target_met(value, op, goal) else "NO"
+        lines.append(f"| {TARGET_LABELS.get(name, name)} | {value:.3f} | {op} {goal} | {met} |")
     return "\n".join(lines)
 
 

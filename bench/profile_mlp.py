@@ -1,25 +1,71 @@
 """Where the time of one MLP epoch goes: ``python -m bench.profile_mlp [--batch-size 128]``.
 
-Prints (1) the time of the epoch's matrix products alone (the BLAS floor: the same products on the
-same shapes, no framework), (2) a hand-written NumPy MLP with Adam and no autograd, (3) neuralab's
-epoch, and (4) a cProfile table of neuralab's epoch by function.  Not part of the package.
+Prints and stores (``bench/results/profile.json``, which ``python -m bench.pages`` turns into the
+tables of docs/performance.md):
+
+1. the time of the epoch's matrix products alone (the BLAS floor: the same products on the same
+   shapes, no framework) and the GEMM rate of NumPy under this process's OpenBLAS kernel and
+   under the Haswell kernel (each in a child process, like ``python -m bench``);
+2. a hand-written NumPy MLP with Adam and no autograd;
+3. neuralab's epoch, and a cProfile of one epoch whose time is split into parts of the framework
+   (the Dense ops, the optimizer, the DataLoader, the loss, the rest);
+4. one Adam step on the MLP's parameters, neuralab against PyTorch;
+5. the phases of one training step of the 4-64-3 network (forward with the loss, backward,
+   optimizer).
+
+The three epochs of 1-3 take turns (``--rounds`` times) and each reports its best run, the least
+disturbed one on a shared machine.  Not part
+of the package.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import json
+import math
+import os
 import pstats
+import shlex
+import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from bench.worker import HIDDEN, load_data
+from bench.__main__ import RESULTS, child_env, run_worker
+from bench.worker import (
+    HIDDEN,
+    load_data,
+    machine,
+    mlp_flops_per_sample,
+    neuralab_mlp_model,
+    small_neuralab_setup,
+    torch_mlp_model,
+)
+
+NEURALAB_SRC = Path(__import__("neuralab").__file__).resolve().parent
+THIS_FILE = str(Path(__file__).resolve())
+
+#: the parts of an epoch: (key, label, path fragments of neuralab's source that belong to it);
+#: the first match wins, anything else of neuralab (and the epoch loop here) is "framework"
+PARTS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("dense", "the Dense ops forward + backward (products, bias, fused ReLU)",
+     ("autograd/ops/linalg.py",)),
+    ("optimizer", "the optimizer step (Adam's update)", ("optim/",)),
+    ("loader", "batch gathering in the DataLoader (fancy indexing)", ("data/",)),
+    ("loss", "cross-entropy, forward + backward", ("autograd/ops/loss.py", "nn/losses.py")),
+    ("framework", "engine, graph, modules and the training loop (Python)", ()),
+]
+PART_LABELS = {key: label for key, label, _ in PARTS} | {"other": "other (profiler)"}
 
 
-def matmul_floor(x: np.ndarray, batch: int, weights: list[np.ndarray]) -> float:
-    """The forward and backward products of one epoch, nothing else."""
+def matmul_floor(x: np.ndarray, batch: int, weights: list[np.ndarray]) -> tuple[float, int]:
+    """The forward and backward products of one epoch, nothing else: (seconds, samples)."""
     acts = []
+    samples = 0
     t0 = time.perf_counter()
     for i in range(0, len(x) - batch + 1, batch):
         h = x[i : i + batch]
@@ -32,7 +78,8 @@ def matmul_floor(x: np.ndarray, batch: int, weights: list[np.ndarray]) -> float:
             acts[k].T @ g
             if k:
                 g = g @ weights[k].T
-    return time.perf_counter() - t0
+        samples += batch
+    return time.perf_counter() - t0, samples
 
 
 def numpy_mlp(x, y, batch, weights, rng) -> float:
@@ -76,40 +123,18 @@ def numpy_mlp(x, y, batch, weights, rng) -> float:
     return time.perf_counter() - t0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.profile_mlp")
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--top", type=int, default=25)
-    args = parser.parse_args()
-    xtr, ytr, xte, yte, source = load_data(None)
-    rng = np.random.default_rng(0)
-    dims = [784, *HIDDEN, 10]
-    weights = [
-        (rng.standard_normal((a, b)) * np.sqrt(2 / a)).astype(np.float32)
-        for a, b in zip(dims[:-1], dims[1:])
-    ]
-    print(f"data: {source}, {len(xtr)} samples, batch {args.batch_size}")
-    floor = min(matmul_floor(xtr, args.batch_size, weights) for _ in range(3))
-    print(f"matrix products alone:          {floor:.3f} s/epoch")
-    hand = min(numpy_mlp(xtr, ytr, args.batch_size, weights, rng) for _ in range(2))
-    print(f"hand-written NumPy MLP + Adam:  {hand:.3f} s/epoch")
-
+def neuralab_mlp(x: np.ndarray, y: np.ndarray, batch: int):
+    """neuralab's 784-256-128-10 MLP with Adam: (epoch function, model, optimizer)."""
     import neuralab as nl
     from neuralab import nn, optim
     from neuralab.data import DataLoader
 
     nl.seed(0)
-    model = nn.Sequential(
-        [
-            nn.Dense(HIDDEN[0], activation="relu"),
-            nn.Dense(HIDDEN[1], activation="relu"),
-            nn.Dense(10),
-        ]
-    )
-    model(xtr[:2])
+    model = neuralab_mlp_model()
+    model(x[:2])
     loss_fn = nn.CrossEntropyLoss()
     opt = optim.Adam(model.parameters(), lr=1e-3)
-    loader = DataLoader((xtr, ytr), batch_size=args.batch_size, shuffle=True, rng=0)
+    loader = DataLoader((x, y), batch_size=batch, shuffle=True, rng=0)
 
     def epoch() -> None:
         for xb, yb in loader:
@@ -118,17 +143,244 @@ def main() -> None:
             loss.backward()
             opt.step()
 
-    epoch()
-    times = []
-    for _ in range(2):
+    return epoch, model, opt
+
+
+# ------------------------------------------------------------------ the cProfile of one epoch
+def _part_of_file(filename: str) -> str | None:
+    """The part that a function defined in ``filename`` belongs to; None outside neuralab."""
+    if filename == THIS_FILE:
+        return "framework"
+    try:
+        rel = Path(filename).resolve().relative_to(NEURALAB_SRC).as_posix()
+    except (ValueError, OSError):
+        return None
+    for key, _, fragments in PARTS:
+        if any(fragment in rel for fragment in fragments):
+            return key
+    return "framework"
+
+
+def split_profile(stats: pstats.Stats) -> dict[str, float]:
+    """Seconds of the profiled run per part of :data:`PARTS`.
+
+    Every function's own time (tottime) goes to its part; the own time of a function outside
+    neuralab (a NumPy ufunc, a list method) goes to the parts of its callers, in proportion to
+    the time it spent when called by each (cProfile records that per caller), so that a matrix
+    product counts for the op that computed it."""
+    table = stats.stats  # (file, line, name) -> (calls, primitive calls, tottime, cumtime, callers)
+    memo: dict[Any, dict[str, float]] = {}
+
+    def shares(func, seen: frozenset) -> dict[str, float]:
+        """How the time of ``func`` divides between the parts (fractions that sum to 1)."""
+        if func in memo:
+            return memo[func]
+        own = _part_of_file(func[0])
+        if own is not None:
+            return {own: 1.0}
+        callers = table[func][4] if func in table else {}
+        weights = {c: entry[3] for c, entry in callers.items() if c not in seen}
+        total = sum(weights.values())
+        if total <= 0:
+            return {"other": 1.0}
+        out: dict[str, float] = {}
+        for caller, weight in weights.items():
+            for part, fraction in shares(caller, seen | {func}).items():
+                out[part] = out.get(part, 0.0) + fraction * weight / total
+        memo[func] = out
+        return out
+
+    seconds = {key: 0.0 for key in PART_LABELS}
+    for func, (_, _, tottime, _, callers) in table.items():
+        if _part_of_file(func[0]) is not None or not callers:
+            for part, fraction in shares(func, frozenset()).items():
+                seconds[part] += fraction * tottime
+            continue
+        # a function outside neuralab: its own time per caller, to each caller's parts
+        for caller, (_, _, caller_tottime, _) in callers.items():
+            for part, fraction in shares(caller, frozenset({func})).items():
+                seconds[part] += fraction * caller_tottime
+    return seconds
+
+
+# ------------------------------------------------------------------ Adam and the small network
+def best_time(fn: Callable[[], None], calls: int, repeats: int = 3) -> float:
+    """Seconds per call of ``fn``: the best of ``repeats`` runs of ``calls`` calls."""
+    fn()
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / calls)
+    return best
+
+
+def neuralab_adam_step(x: np.ndarray, y: np.ndarray, steps: int) -> float:
+    """Seconds of one ``Adam.step()`` on the MLP's parameters (gradients of one batch)."""
+    from neuralab import nn
+
+    _, model, opt = neuralab_mlp(x, y, 128)
+    nn.CrossEntropyLoss()(model(x[:128]), y[:128]).backward()
+    return best_time(opt.step, steps)
+
+
+def torch_adam_step(x: np.ndarray, y: np.ndarray, steps: int) -> float | None:
+    """The same for PyTorch's Adam (its default implementation on CPU); None without PyTorch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.manual_seed(0)
+    model = torch_mlp_model()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    xb, yb = torch.from_numpy(x[:128]), torch.from_numpy(y[:128])
+    torch.nn.functional.cross_entropy(model(xb), yb).backward()
+    return best_time(opt.step, steps)
+
+
+def small_step_phases(steps: int, seed: int = 0) -> dict[str, float]:
+    """Microseconds per phase of one step of the 4-64-3 network (batch 16, Adam), the network of
+    ``python -m bench``'s small-step row: forward with the loss, zero_grad with backward, and
+    the optimizer's step.  The best of three runs of ``steps`` steps, per phase."""
+    model, loss_fn, opt, x, y = small_neuralab_setup(seed)
+    clock = time.perf_counter
+    best = {"forward": math.inf, "backward": math.inf, "optimizer": math.inf}
+    for run in range(4):  # the first run is a warm-up
+        spent = dict.fromkeys(best, 0.0)
+        for _ in range(steps):
+            t0 = clock()
+            loss = loss_fn(model(x), y)
+            t1 = clock()
+            opt.zero_grad()
+            loss.backward()
+            t2 = clock()
+            opt.step()
+            t3 = clock()
+            spent["forward"] += t1 - t0
+            spent["backward"] += t2 - t1
+            spent["optimizer"] += t3 - t2
+        if run:
+            best = {k: min(best[k], spent[k] / steps * 1e6) for k in best}
+    return best
+
+
+# ------------------------------------------------------------------ the run
+def profile(batch: int, n_train: int | None, top: int, small_steps: int, rounds: int = 3,
+            command: str = "python -m bench.profile_mlp") -> dict[str, Any]:
+    """Measure everything of the module docstring; prints as it goes, returns the numbers."""
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    xtr, ytr, _, _, source = load_data(n_train)
+    rng = np.random.default_rng(0)
+    dims = [784, *HIDDEN, 10]
+    weights = [
+        (rng.standard_normal((a, b)) * np.sqrt(2 / a)).astype(np.float32)
+        for a, b in zip(dims[:-1], dims[1:])
+    ]
+    n_params = sum(a * b + b for a, b in zip(dims[:-1], dims[1:]))
+    steps = math.ceil(len(xtr) / batch)
+    print(f"data: {source}, {len(xtr)} samples, batch {batch} ({steps} steps per epoch)")
+
+    # the GEMM rate in children, with the thread count and environment of `python -m bench`
+    env = child_env(os.cpu_count() or 1)
+    gemm = max(run_worker(["gemm"], env)["gflops"] for _ in range(2))
+    gemm_haswell = max(
+        run_worker(["gemm"], {**env, "OPENBLAS_CORETYPE": "Haswell"})["gflops"] for _ in range(2)
+    )
+    print(f"GEMM rate (2048 x 2048 float32):  {gemm:.0f} GFLOP/s, "
+          f"{gemm_haswell:.0f} GFLOP/s under OPENBLAS_CORETYPE=Haswell")
+
+    # the three epochs take turns, so that a busy spell of a shared machine hits all of them
+    epoch, _, _ = neuralab_mlp(xtr, ytr, batch)
+    epoch()  # warm-up: page faults, the optimizer's buffers
+    runs: dict[str, list[float]] = {"floor": [], "hand": [], "neuralab": []}
+    floor_samples = 0
+    for _ in range(rounds):
+        seconds, floor_samples = matmul_floor(xtr, batch, weights)
+        runs["floor"].append(seconds)
+        runs["hand"].append(numpy_mlp(xtr, ytr, batch, weights, rng))
         t0 = time.perf_counter()
         epoch()
-        times.append(time.perf_counter() - t0)
-    print(f"neuralab epoch:                 {min(times):.3f} s/epoch")
+        runs["neuralab"].append(time.perf_counter() - t0)
+    floor, hand, neuralab_epoch = (min(runs[k]) for k in ("floor", "hand", "neuralab"))
+    print(f"matrix products alone:          {floor:.3f} s/epoch")
+    print(f"hand-written NumPy MLP + Adam:  {hand:.3f} s/epoch")
+    print(f"neuralab epoch:                 {neuralab_epoch:.3f} s/epoch  "
+          f"(each the best of {rounds} interleaved runs)")
+
     prof = cProfile.Profile()
     prof.runcall(epoch)
-    pstats.Stats(prof).sort_stats("tottime").print_stats(args.top)
+    stats = pstats.Stats(prof)
+    parts = split_profile(stats)
+    print(f"\none profiled epoch ({stats.total_tt:.3f} s with the profiler's overhead):")
+    for key, seconds in parts.items():
+        print(f"  {seconds:7.3f} s  {PART_LABELS[key]}")
+
+    adam_steps = 50 if n_train else 200
+    adam_nl = neuralab_adam_step(xtr, ytr, adam_steps)
+    adam_pt = torch_adam_step(xtr, ytr, adam_steps)
+    print(f"\none Adam step on the MLP's {n_params} parameters: neuralab {adam_nl * 1e3:.3f} ms"
+          + (f", PyTorch {adam_pt * 1e3:.3f} ms" if adam_pt is not None else ""))
+    small = small_step_phases(small_steps)
+    print("4-64-3 step, us: " + ", ".join(f"{k} {v:.1f}" for k, v in small.items()))
+    print()
+    stats.sort_stats("tottime").print_stats(top)
+
+    return {
+        "command": command,
+        "started": started,
+        "machine": {**machine(), "threads": os.cpu_count()},
+        "data": source,
+        "n_train": len(xtr),
+        "batch_size": batch,
+        "steps_per_epoch": steps,
+        "parameters": n_params,
+        "flops_per_sample": mlp_flops_per_sample(),
+        "gemm_gflops": gemm,
+        "gemm_gflops_haswell": gemm_haswell,
+        "matmul_floor_seconds": floor,
+        "matmul_floor_samples": floor_samples,
+        "numpy_mlp_seconds": hand,
+        "neuralab_epoch_seconds": neuralab_epoch,
+        "epoch_runs_seconds": runs,
+        "profiled_epoch_seconds": stats.total_tt,
+        "profiled_parts_seconds": parts,
+        "part_labels": PART_LABELS,
+        "adam_step_seconds": {"neuralab": adam_nl, "torch": adam_pt},
+        "small_step_us": small,
+        "small_steps": small_steps,
+        "rounds": rounds,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile_mlp",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--top", type=int, default=25, help="rows of the cProfile table")
+    parser.add_argument("--n-train", type=int, default=0,
+                        help="train on the first N samples only (a smoke run; default all)")
+    parser.add_argument("--small-steps", type=int, default=3000,
+                        help="steps per timing run of the 4-64-3 network")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="interleaved runs of the three epochs; each reports its best")
+    parser.add_argument("--out", type=Path, default=RESULTS / "profile.json",
+                        help="where to store the numbers (default bench/results/profile.json)")
+    args = parser.parse_args(argv)
+    for name in ("batch_size", "n_train", "small_steps", "rounds"):
+        if getattr(args, name) < (0 if name == "n_train" else 1):
+            parser.error(f"--{name.replace('_', '-')} must be positive")
+    command = shlex.join(["python", "-m", "bench.profile_mlp",
+                          *(sys.argv[1:] if argv is None else argv)])
+    result = profile(args.batch_size, args.n_train or None, args.top, args.small_steps,
+                     args.rounds, command)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_name(args.out.name + ".tmp")
+    tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(args.out)
+    print(f"numbers: {args.out}  (python -m bench.pages puts them into docs/performance.md)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -52,19 +52,39 @@ def mlp_flops_per_sample() -> float:
 
 
 # --------------------------------------------------------------------------- MLP epoch
-def mlp_neuralab(xtr, ytr, xte, yte, batch_size: int, epochs: int, seed: int) -> dict:
-    import neuralab as nl
-    from neuralab import nn, optim
-    from neuralab.data import DataLoader
+def neuralab_mlp_model():
+    """neuralab's 784-256-128-10 MLP (lazy layers: built by the first call)."""
+    from neuralab import nn
 
-    rng = nl.seed(seed)
-    model = nn.Sequential(
+    return nn.Sequential(
         [
             nn.Dense(HIDDEN[0], activation="relu"),
             nn.Dense(HIDDEN[1], activation="relu"),
             nn.Dense(10),
         ]
     )
+
+
+def torch_mlp_model():
+    """The same MLP in PyTorch."""
+    import torch
+
+    return torch.nn.Sequential(
+        torch.nn.Linear(784, HIDDEN[0]),
+        torch.nn.ReLU(),
+        torch.nn.Linear(HIDDEN[0], HIDDEN[1]),
+        torch.nn.ReLU(),
+        torch.nn.Linear(HIDDEN[1], 10),
+    )
+
+
+def mlp_neuralab(xtr, ytr, xte, yte, batch_size: int, epochs: int, seed: int) -> dict:
+    import neuralab as nl
+    from neuralab import nn, optim
+    from neuralab.data import DataLoader
+
+    rng = nl.seed(seed)
+    model = neuralab_mlp_model()
     model(nl.tensor(xtr[:2]))  # build the lazy layers before timing
     loss_fn = nn.CrossEntropyLoss()
     opt = optim.Adam(model.parameters(), lr=1e-3)
@@ -88,13 +108,7 @@ def mlp_torch(xtr, ytr, xte, yte, batch_size: int, epochs: int, seed: int) -> di
     import torch
 
     torch.manual_seed(seed)
-    model = torch.nn.Sequential(
-        torch.nn.Linear(784, HIDDEN[0]),
-        torch.nn.ReLU(),
-        torch.nn.Linear(HIDDEN[0], HIDDEN[1]),
-        torch.nn.ReLU(),
-        torch.nn.Linear(HIDDEN[1], 10),
-    )
+    model = torch_mlp_model()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     xt, yt = torch.from_numpy(xtr), torch.from_numpy(ytr)
@@ -143,7 +157,8 @@ def mlp_sklearn(xtr, ytr, xte, yte, batch_size: int, epochs: int, seed: int) -> 
 
 
 # --------------------------------------------------------------------------- small network
-def small_neuralab(steps: int, seed: int) -> dict:
+def small_neuralab_setup(seed: int) -> tuple:
+    """The 4-64-3 network with Adam and one batch of 16: (model, loss, optimizer, x, y)."""
     import neuralab as nl
     from neuralab import nn, optim
 
@@ -153,7 +168,12 @@ def small_neuralab(steps: int, seed: int) -> dict:
     nl.seed(seed)
     model = nn.Sequential([nn.Dense(64, activation="relu", input_dim=4), nn.Dense(3)])
     opt = optim.Adam(model.parameters(), lr=1e-3)
-    return _time_steps(model, nn.CrossEntropyLoss(), opt, x, y, steps)
+    return model, nn.CrossEntropyLoss(), opt, x, y
+
+
+def small_neuralab(steps: int, seed: int) -> dict:
+    model, loss_fn, opt, x, y = small_neuralab_setup(seed)
+    return _time_steps(model, loss_fn, opt, x, y, steps)
 
 
 def small_torch(steps: int, seed: int) -> dict:
@@ -205,6 +225,22 @@ def gemm_rate(n: int = 2048, repeats: int = 5) -> dict:
     return {"gflops": 2 * n**3 / best / 1e9}
 
 
+def machine() -> dict:
+    """Where this process runs: commit, CPU model, Python, NumPy, BLAS with its kernel and
+    threads (neuralab's provenance record), and the versions of the other frameworks."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from neuralab.io.provenance import run_metadata
+
+    meta = run_metadata()
+    for dist in ("torch", "scikit-learn"):
+        try:
+            meta[dist] = version(dist)
+        except PackageNotFoundError:
+            meta[dist] = "not installed"
+    return meta
+
+
 def _timed(fn) -> float:
     t0 = time.perf_counter()
     fn()
@@ -213,7 +249,7 @@ def _timed(fn) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.worker")
-    parser.add_argument("task", choices=["mlp", "small", "import", "gemm"])
+    parser.add_argument("task", choices=["mlp", "small", "import", "gemm", "machine"])
     parser.add_argument("framework", nargs="?", default="numpy")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=1)
@@ -227,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
+    if args.task == "machine":
+        json.dump(machine(), sys.stdout)
+        return 0
     if args.task == "import":
         result = import_time(args.framework)
     elif args.task == "gemm":

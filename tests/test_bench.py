@@ -1,6 +1,19 @@
-"""The benchmark harness runs (speed itself is measured by `python -m bench`, never asserted)."""
+"""The benchmark harness runs and the speed pages hold its stored results.
 
+Speed itself is measured by `python -m bench`, never asserted: no test here bounds a time.  The
+tests check that the workers and the profile run and report what they should, that
+docs/performance.md and the README's Speed section equal what `python -m bench.pages` renders
+from bench/results/reference.json and profile.json, that the prose of docs/performance.md types
+no number, and that rendering puts each number of a crafted result where it belongs.
+"""
+
+from __future__ import annotations
+
+import copy
+import cProfile
 import json
+import pstats
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +21,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import pages  # noqa: E402
+from bench.__main__ import render_markdown  # noqa: E402
+from bench.profile_mlp import PART_LABELS, split_profile  # noqa: E402
+from neuralab.io.pages import PageError, blocks, typed_numbers  # noqa: E402
 
 
 def worker(*args):
@@ -17,6 +36,7 @@ def worker(*args):
     return json.loads(proc.stdout)
 
 
+# ------------------------------------------------------------------ the workers and the profile
 @pytest.mark.parametrize("framework", ["neuralab", "torch"])
 def test_small_network_worker_reports_a_step_time(framework):
     out = worker("small", framework, "--steps", "20")
@@ -32,23 +52,280 @@ def test_mlp_worker_trains_and_reports_flops(tmp_path):
     assert out["flops_per_epoch"] == per_sample * out["n_train"]
 
 
-def test_markdown_table_flags_missed_targets():
-    sys.path.insert(0, str(ROOT))
-    from bench.__main__ import render_markdown
+def test_machine_worker_records_cpu_blas_and_versions():
+    out = worker("machine")
+    import numpy
+    import torch
 
-    stat = {"median": 1.0, "min": 0.9, "max": 1.1, "n": 3}
-    per_fw = {"epoch_seconds": stat, "test_accuracy": stat, "peak_rss_mb": stat,
-              "achieved_gflops": 10.0, "fraction_of_gemm": 0.1}
-    out = {
-        "machine": {"cpus": 2, "threads": 2, "python": "3.11", "blas": "x"},
-        "mlp": {"data": "synthetic", "n_train": 10, "epochs": 1,
-                **{fw: per_fw for fw in ("neuralab", "torch", "sklearn")}},
-        "gemm_gflops": stat,
-        "small_step_us": {"neuralab": stat, "torch": stat},
-        "import_seconds": {"neuralab": stat, "torch": stat},
-        "ratios": {"mlp_epoch_vs_torch": 0.5, "mlp_fraction_of_gemm": 0.1},
-        "targets": {"mlp_epoch_vs_torch": ("<=", 0.8), "mlp_fraction_of_gemm": (">=", 0.5)},
+    assert out["numpy"] == numpy.__version__ and out["torch"] == torch.__version__
+    assert "CPUs" in out["cpu"] and "threads" in out["blas"]
+    assert set(out) >= {"commit", "python", "platform", "scikit-learn", "openblas_coretype"}
+
+
+def test_profile_splits_all_of_an_epoch_into_its_parts():
+    import numpy as np
+
+    from bench.profile_mlp import neuralab_mlp
+
+    rng = np.random.default_rng(0)
+    x = rng.random((256, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 256)
+    epoch, _, _ = neuralab_mlp(x, y, 64)
+    epoch()
+    prof = cProfile.Profile()
+    prof.runcall(epoch)
+    stats = pstats.Stats(prof)
+    parts = split_profile(stats)
+    assert set(parts) == set(PART_LABELS)
+    # every function's own time lands in exactly one part (split by caller), none is lost
+    assert sum(parts.values()) == pytest.approx(stats.total_tt, rel=1e-6)
+    for part in ("dense", "optimizer", "loader", "loss", "framework"):
+        assert parts[part] > 0, part
+
+
+def test_profile_command_stores_what_the_pages_render(tmp_path):
+    out = tmp_path / "profile.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.profile_mlp", "--n-train", "512", "--small-steps", "20",
+         "--top", "3", "--rounds", "2", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "neuralab epoch:" in proc.stdout and "tottime" in proc.stdout  # the printed report
+    profile = json.loads(out.read_text())
+    assert profile["n_train"] == 512 and profile["steps_per_epoch"] == 4
+    assert [len(v) for v in profile["epoch_runs_seconds"].values()] == [2, 2, 2]
+    assert profile["parameters"] == 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
+    assert profile["command"].endswith(f"--out {out}")
+    text = pages.render_profile(profile)
+    assert "(part of the training set: a smoke run)" in flat(text)
+    assert "| phase | microseconds |" in pages.render_small_step(profile)
+
+
+# ------------------------------------------------------------------ the stored results on the pages
+def stored(name: str) -> dict:
+    return json.loads((ROOT / "bench" / "results" / name).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(("page", "key"), [(page, key) for page, keys in pages.PAGE_BLOCKS.items()
+                                           for key in keys])
+def test_page_blocks_are_rendered_from_the_stored_results(page, key):
+    expected = pages.render_blocks(stored("reference.json"), stored("profile.json"))[page][key]
+    found = blocks((ROOT / page).read_text(encoding="utf-8")).get(key)
+    assert found is not None, f"{page} has no generated block {key}"
+    assert found == expected, (
+        f"{page}: block {key} differs from bench/results/: run `python -m bench.pages` "
+        "(or `make bench` for new numbers); do not edit the block by hand")
+
+
+def test_stored_results_are_full_runs():
+    reference, profile = stored("reference.json"), stored("profile.json")
+    assert not reference["settings"]["quick"] and "sweep" in reference, (
+        "bench/results/reference.json is a quick smoke run; store a full `python -m bench`")
+    assert profile["n_train"] == reference["mlp"]["n_train"] == 60000
+
+
+def test_performance_prose_types_no_number():
+    text = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
+    assert typed_numbers(text) == []
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    speed = readme[readme.index("## Speed"):]
+    speed = speed[: speed.index("\n## ", 1)]
+    assert typed_numbers(speed) == []
+
+
+# ------------------------------------------------------------------ rendering a crafted result
+def stat(median, lo, hi):
+    return {"median": median, "min": lo, "max": hi, "n": 3}
+
+
+MACHINE = {"cpu": "Test CPU (2 CPUs)", "platform": "Linux x86_64", "python": "3.11.7",
+           "numpy": "2.4.6", "blas": "OpenBLAS 9.9, TestCore kernel, 2 threads", "commit": "abc123",
+           "openblas_coretype": "", "torch": "2.13.0+cpu", "scikit-learn": "1.9.1", "threads": 2,
+           "neuralab": "0.1.0"}
+
+
+def crafted_reference() -> dict:
+    def fw(epoch, gflops, share):
+        return {"epoch_seconds": epoch, "test_accuracy": stat(0.8, 0.79, 0.81),
+                "peak_rss_mb": stat(300, 299, 301), "achieved_gflops": gflops,
+                "fraction_of_gemm": share}
+
+    return {
+        "machine": {**MACHINE, "cpus": 2},
+        "command": "python -m bench --reps 3",
+        "started": "2026-01-02 03:04:05",
+        "settings": {"reps": 3, "epochs": 2, "quick": False},
+        "gemm_gflops": stat(32.0, 30.0, 33.0),
+        "import_seconds": {"neuralab": stat(0.021, 0.02, 0.03), "torch": stat(0.8, 0.7, 0.9)},
+        "small_step_us": {"neuralab": stat(50.0, 49.0, 51.0), "torch": stat(200.0, 190.0, 210.0)},
+        "mlp": {"data": "fashion-mnist", "n_train": 60000, "epochs": 2,
+                "neuralab": fw(stat(0.13, 0.12, 0.15), 8.0, 0.25),
+                "torch": fw(stat(0.26, 0.25, 0.27), 4.0, 0.125),
+                "sklearn": fw(stat(0.52, 0.5, 0.6), 2.0, 0.0625)},
+        "sweep": {"16": {"neuralab": stat(1.0, 0.9, 1.1), "torch": stat(4.0, 3.9, 4.1)}},
+        "ratios": {"mlp_epoch_vs_torch": 0.5, "mlp_fraction_of_gemm": 0.25},
+        "targets": {"mlp_epoch_vs_torch": ["<=", 0.8], "mlp_fraction_of_gemm": [">=", 0.5]},
     }
-    text = render_markdown(out)
-    assert "| mlp_epoch_vs_torch | 0.500 | <= 0.8 | yes |" in text
-    assert "| mlp_fraction_of_gemm | 0.100 | >= 0.5 | NO |" in text
+
+
+def crafted_profile() -> dict:
+    return {
+        "command": "python -m bench.profile_mlp", "started": "2026-01-02 04:05:06",
+        "machine": MACHINE, "data": "fashion-mnist", "n_train": 1000, "batch_size": 100,
+        "steps_per_epoch": 10, "parameters": 235146, "flops_per_sample": 1e6,
+        "gemm_gflops": 4.0, "gemm_gflops_haswell": 2.0,
+        # products of 800 samples (8e8 FLOP) in 0.4 s: 2 GFLOP/s, half of the GEMM rate
+        "matmul_floor_seconds": 0.4, "matmul_floor_samples": 800,
+        "numpy_mlp_seconds": 0.8, "neuralab_epoch_seconds": 1.0,
+        "profiled_epoch_seconds": 2.0,
+        "profiled_parts_seconds": {"dense": 1.0, "optimizer": 0.5, "loader": 0.1, "loss": 0.1,
+                                   "framework": 0.3, "other": 0.0},
+        "part_labels": PART_LABELS,
+        "adam_step_seconds": {"neuralab": 0.0012, "torch": 0.0034},
+        "small_step_us": {"forward": 20.0, "backward": 25.0, "optimizer": 10.0},
+        "small_steps": 3000, "rounds": 3,
+    }
+
+
+def flat(text: str) -> str:
+    """``text`` with every run of white space (the wrapping of a paragraph) as one space."""
+    return " ".join(text.split())
+
+
+def test_rendering_a_crafted_result_puts_each_number_in_its_place():
+    rendered = pages.render_blocks(crafted_reference(), crafted_profile())
+    results = rendered["docs/performance.md"]["RESULTS"]
+    assert results.startswith("Measured with `python -m bench --reps 3` on 2026-01-02 03:04:05")
+    for fact in ("Test CPU (2 CPUs)", "OpenBLAS 9.9, TestCore kernel", "PyTorch 2.13.0+cpu",
+                 "scikit-learn 1.9.1", "commit `abc123`", "3 repetitions of 2 epochs"):
+        assert fact in flat(results)
+    assert ("| MLP 784-256-128-10, batch 128: s/epoch | 0.130 (0.120-0.150) | "
+            "0.260 (0.250-0.270) | 0.520 (0.500-0.600) |") in results
+    assert "| 16 | 1.000 (0.900-1.100) | 4.000 (3.900-4.100) | 0.25 |" in results
+    assert "| MLP s/epoch vs PyTorch | 0.500 | <= 0.8 | yes |" in results
+    assert "| MLP FLOP rate / GEMM rate | 0.250 | >= 0.5 | NO |" in results
+
+    profile = rendered["docs/performance.md"]["PROFILE"]
+    assert "| the Dense ops forward + backward (products, bias, fused ReLU) | 1.000 | 50% |" in (
+        profile)
+    assert "| the optimizer step (Adam's update) | 0.500 | 25% |" in profile
+    assert "other (profiler)" not in profile  # nothing measured there
+    assert "(part of the training set: a smoke run)" in flat(profile)  # 1000 of the 60000
+
+    gemm = rendered["docs/performance.md"]["GEMM SHARE"]
+    assert "this kernel / OPENBLAS_CORETYPE=Haswell | 4 / 2 GFLOP/s |" in gemm
+    assert "| matrix products of one epoch (counted, not measured) | 1.0 GFLOP |" in gemm
+    assert "(share of the GEMM rate) | 2 GFLOP/s (50%) |" in gemm
+    # 1e9 FLOP in 1 s: 1 GFLOP/s, a quarter of 4 and half of 2
+    assert "of the Haswell GEMM rate) | 1 GFLOP/s (25%; 50%) |" in gemm
+    # 50% of 4 GFLOP/s is 2 GFLOP/s: 0.5 s per epoch, 0.1 s beyond the products' 0.4 s
+    assert "| epoch time at 50% of the GEMM rate (the target) | 0.500 s |" in gemm
+    assert "that time minus the products alone) | 0.100 s |" in gemm
+    assert "(epoch minus the products alone) | 0.600 s |" in gemm
+    assert "| neuralab's epoch / the hand-written NumPy epoch | 1.25 |" in gemm
+    assert "| the optimizer in the profiled epoch (share of it) | 0.500 s (25%) |" in gemm
+    assert "neuralab / PyTorch | 1.200 / 3.400 ms |" in gemm
+
+    small = rendered["docs/performance.md"]["SMALL STEP"]
+    assert "| forward with the loss | 20.0 |" in small and "| sum | 55.0 |" in small
+
+    speed = rendered["README.md"]["SPEED"]
+    assert flat(speed) == (
+        "Measured with `python -m bench --reps 3` on Test CPU (2 CPUs) with 2 threads "
+        "(2026-01-02): an epoch of 60000 Fashion-MNIST images through a 784-256-128-10 MLP with "
+        "Adam takes 0.13 s with neuralab (PyTorch 0.26 s, scikit-learn 0.52 s), a training step "
+        "of an iris-sized network (4-64-3, batch 16) 50 us (PyTorch 200 us), and "
+        "`import neuralab` 0.02 s (`import torch` 0.80 s).")
+    assert all(len(line) <= 100 for line in speed.splitlines())
+
+
+def test_a_quick_run_says_so():
+    reference = crafted_reference()
+    reference["settings"]["quick"] = True
+    rendered = pages.render_blocks(reference, crafted_profile())
+    assert "a quick smoke run (not a measurement to quote)" in flat(rendered[
+        "docs/performance.md"]["RESULTS"])
+    assert "(a quick smoke run)" in rendered["README.md"]["SPEED"]
+
+
+def test_markdown_table_flags_missed_targets():
+    reference = crafted_reference()
+    del reference["sweep"]
+    text = render_markdown(reference)
+    assert "| MLP s/epoch vs PyTorch | 0.500 | <= 0.8 | yes |" in text
+    assert "| MLP FLOP rate / GEMM rate | 0.250 | >= 0.5 | NO |" in text
+    assert "| batch size |" not in text
+
+
+# ------------------------------------------------------------------ python -m bench.pages
+@pytest.fixture
+def checkout(tmp_path):
+    """A copy of the two pages and crafted stored results in a temporary directory."""
+    for rel in pages.PAGE_BLOCKS:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / rel, tmp_path / rel)
+    (tmp_path / "reference.json").write_text(json.dumps(crafted_reference()))
+    (tmp_path / "profile.json").write_text(json.dumps(crafted_profile()))
+    return tmp_path
+
+
+def test_update_pages_writes_the_blocks_and_nothing_else(checkout):
+    before = {rel: (checkout / rel).read_text() for rel in pages.PAGE_BLOCKS}
+    changed = pages.update_pages(checkout, checkout / "reference.json", checkout / "profile.json")
+    assert sorted(p.name for p in changed) == ["README.md", "performance.md"]
+    rendered = pages.render_blocks(crafted_reference(), crafted_profile())
+    for rel, keys in pages.PAGE_BLOCKS.items():
+        text = (checkout / rel).read_text()
+        assert {k: blocks(text)[k] for k in keys} == rendered[rel]
+        # outside the generated blocks the page is as it was
+        assert typed_numbers(text) == typed_numbers(before[rel])
+        assert len(text.splitlines()) - len(before[rel].splitlines()) == sum(
+            len(rendered[rel][k].splitlines()) - len(blocks(before[rel])[k].splitlines())
+            for k in keys)
+    # a second run finds nothing to do
+    assert pages.update_pages(checkout, checkout / "reference.json",
+                              checkout / "profile.json") == []
+
+
+def test_a_page_without_its_block_is_refused_before_anything_is_written(checkout):
+    readme = checkout / "README.md"
+    readme.write_text(readme.read_text().replace("<!-- END GENERATED SPEED -->", ""))
+    performance = (checkout / "docs" / "performance.md").read_text()
+    with pytest.raises(PageError, match="README.md.*SPEED"):
+        pages.update_pages(checkout, checkout / "reference.json", checkout / "profile.json")
+    assert (checkout / "docs" / "performance.md").read_text() == performance
+
+
+def test_stored_result_of_an_older_bench_is_refused_with_the_fix(checkout):
+    old = crafted_reference()
+    del old["machine"]["cpu"]
+    (checkout / "reference.json").write_text(json.dumps(old))
+    with pytest.raises(pages.StoredResultError, match="'cpu'.*rerun"):
+        pages.update_pages(checkout, checkout / "reference.json", checkout / "profile.json")
+
+
+def test_store_reference_copies_a_run_and_refuses_other_files(checkout):
+    latest = checkout / "latest.json"
+    run = copy.deepcopy(crafted_reference())
+    latest.write_text(json.dumps(run))
+    pages.store_reference(latest, checkout / "stored.json")
+    assert json.loads((checkout / "stored.json").read_text()) == run
+    latest.write_text(json.dumps({"mlp": {}}))
+    with pytest.raises(pages.StoredResultError, match="lacks command, machine, ratios"):
+        pages.store_reference(latest, checkout / "stored.json")
+    latest.write_text("{not json")
+    with pytest.raises(pages.StoredResultError, match="not valid JSON"):
+        pages.store_reference(latest, checkout / "stored.json")
+    assert json.loads((checkout / "stored.json").read_text()) == run
+
+
+def test_cli_exits_2_with_one_line_for_a_missing_run(tmp_path):
+    reference = ROOT / "bench" / "results" / "reference.json"
+    before = reference.read_bytes()
+    proc = subprocess.run([sys.executable, "-m", "bench.pages", "--from",
+                           str(tmp_path / "absent.json")], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "absent.json does not exist" in proc.stderr
+    assert "run `python -m bench`" in proc.stderr and "Traceback" not in proc.stderr
+    assert reference.read_bytes() == before
