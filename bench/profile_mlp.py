@@ -283,9 +283,11 @@ def profile(batch: int, n_train: int | None, top: int, small_steps: int, rounds:
 
     # the GEMM rate in children, with the thread count and environment of `python -m bench`
     env = child_env(os.cpu_count() or 1)
-    gemm = max(run_worker(["gemm"], env)["gflops"] for _ in range(2))
+    gemm_runs = 1 if n_train else 2  # a smoke run on part of the data wants no precision
+    gemm = max(run_worker(["gemm"], env)["gflops"] for _ in range(gemm_runs))
     gemm_haswell = max(
-        run_worker(["gemm"], {**env, "OPENBLAS_CORETYPE": "Haswell"})["gflops"] for _ in range(2)
+        run_worker(["gemm"], {**env, "OPENBLAS_CORETYPE": "Haswell"})["gflops"]
+        for _ in range(gemm_runs)
     )
     print(f"GEMM rate (2048 x 2048 float32):  {gemm:.0f} GFLOP/s, "
           f"{gemm_haswell:.0f} GFLOP/s under OPENBLAS_CORETYPE=Haswell")
