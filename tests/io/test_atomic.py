@@ -35,7 +35,8 @@ def test_the_temporary_file_is_hidden_unique_and_carries_the_pid(tmp_path, monke
         atomic_write(tmp_path / "model.safetensors", b"x")
     assert len(set(seen)) == 2
     for name in seen:
-        assert re.fullmatch(rf"\.model\.safetensors\.{os.getpid()}\.[a-z0-9_]{{8}}\.tmp", name), name
+        pattern = rf"\.model\.safetensors\.{os.getpid()}\.[a-z0-9_]{{8}}\.tmp"
+        assert re.fullmatch(pattern, name), name
 
 
 def test_the_next_write_removes_the_temps_of_dead_writers_only(tmp_path):

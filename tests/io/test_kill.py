@@ -8,7 +8,6 @@ Run as a script (``python test_kill.py child DIR``) this file is the child."""
 
 from __future__ import annotations
 
-import os
 import queue
 import random
 import shutil

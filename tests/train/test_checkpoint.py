@@ -209,7 +209,7 @@ def test_checkpoint_errors(tmp_path):
         load_checkpoint(tmp_path / "ck.safetensors", sgd_trainer)
 
 
-# ---------------------------------------------------------------------- damaged checkpoints (issue 9)
+# ------------------------------------------------------------------ damaged checkpoints (issue 9)
 def _trained(tmp_path, epochs=2):
     x, y = _data(n=16)
     model, opt, sched = _setup(0)
