@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 
 import pytest
 
@@ -95,22 +94,14 @@ def test_figures_are_written_atomically_without_a_fixed_temporary_name(tmp_path)
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
-def test_open_regular_file_refuses_a_fifo_without_blocking(tmp_path):
+def test_open_regular_file_refuses_a_fifo_without_blocking(tmp_path, raised_without_blocking):
     from neuralab.io.atomic import NotRegularFileError, open_regular_file
 
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    outcome = []
-    thread = threading.Thread(
-        target=lambda: outcome.append(pytest.raises(NotRegularFileError, open_regular_file, fifo)),
-        daemon=True)
-    thread.start()
-    thread.join(10)
-    if thread.is_alive():
-        with open(fifo, "wb"):
-            pass
-        pytest.fail("open_regular_file blocked on a FIFO")
-    assert "named pipe" in str(outcome[0].value) and str(fifo) in str(outcome[0].value)
+    err = raised_without_blocking(open_regular_file, fifo)
+    assert isinstance(err, NotRegularFileError), err
+    assert "named pipe" in str(err) and str(fifo) in str(err)
     with open_regular_file(__file__) as f:
         assert f.read(3) == b'"""'
     with pytest.raises(FileNotFoundError):
