@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -138,17 +140,29 @@ def test_a_file_in_the_way_or_an_unwritable_parent_is_found_up_front(tmp_path, m
         check_writable_directory(tmp_path / "ro" / "run")
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
-                    reason="needs POSIX permissions that apply (not root)")
-def test_a_directory_without_write_permission_is_refused(tmp_path):
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o555)
+def test_a_directory_without_write_permission_is_refused():
+    """chmod does not stop root: as root the check runs in a child as user ``nobody``."""
+    base = Path(tempfile.mkdtemp(prefix="neuralab-perm-"))
     try:
-        with pytest.raises(PermissionError, match="not writable"):
-            RunDirectory(locked / "run").check()
+        base.chmod(0o755)
+        locked = base / "locked"
+        locked.mkdir()
+        locked.chmod(0o555)
+        code = ("import sys\n"
+                "from neuralab.io import RunDirectory\n"
+                "try:\n"
+                "    RunDirectory(sys.argv[1]).check()\n"
+                "except PermissionError as err:\n"
+                "    print('refused:', err)\n")
+        command = [sys.executable, "-c", code, str(locked / "run")]
+        if os.geteuid() == 0:
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+        proc = subprocess.run(command, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        assert "refused:" in proc.stdout and "not writable" in proc.stdout, proc.stdout
+        assert list(locked.iterdir()) == []
     finally:
-        locked.chmod(0o755)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_temps_of_a_killed_run_are_removed_by_the_next_run(tmp_path):

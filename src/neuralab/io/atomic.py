@@ -33,11 +33,16 @@ _NAME_CHARS = 200
 _TEMP_REST = re.compile(r"(\d+)\.[a-z0-9_]{8}\.tmp")
 
 
-def _default_mode() -> int:
-    # os.umask can only be read by setting it; put the old value straight back
+def current_umask() -> int:
+    """The process's umask (it can only be read by setting it; the old value goes straight
+    back)."""
     mask = os.umask(0)
     os.umask(mask)
-    return 0o666 & ~mask
+    return mask
+
+
+def _default_mode() -> int:
+    return 0o666 & ~current_umask()
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -36,7 +36,7 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-from .atomic import _fsync_directory
+from .atomic import _fsync_directory, current_umask, pid_alive
 
 __all__ = ["RunDirectory", "RunDirectoryExists", "check_writable_directory"]
 
@@ -57,16 +57,6 @@ def _is_nonempty_dir(path: Path) -> bool:
             return any(True for _ in entries)
     except (FileNotFoundError, NotADirectoryError):
         return False
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # exists but belongs to someone else (or cannot be asked): keep its files
-    return True
 
 
 def check_writable_directory(path: str | os.PathLike[str]) -> Path:
@@ -143,6 +133,8 @@ class RunDirectory:
         self._remove_stale_temps()
         prefix = f".{self.path.name}.{os.getpid()}."
         self.tmp = Path(tempfile.mkdtemp(dir=self._parent, prefix=prefix, suffix=_TMP_SUFFIX))
+        # mkdtemp makes 0700; a run directory gets the usual 0777 minus the umask
+        self.tmp.chmod(0o777 & ~current_umask())
         return self.tmp
 
     def __exit__(
@@ -240,7 +232,7 @@ class RunDirectory:
         for entry in entries:
             match = entry.name.startswith(prefix) and _TEMP_REST.fullmatch(
                 entry.name[len(prefix):])
-            if not match or _pid_alive(int(match.group(1))):
+            if not match or pid_alive(int(match.group(1))):
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):

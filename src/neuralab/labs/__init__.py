@@ -19,15 +19,10 @@ and writes its figures, ``result.json`` and ``summary.md`` to ``runs/lab-NAME/``
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import importlib
 import json
-import os
-import shutil
-import tempfile
 import types
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +30,7 @@ from ..config import apply_overrides
 from ..io import atomic_write, to_jsonable, write_json
 from ..io.pages import PageError, replace_block
 from ..io.provenance import run_metadata
+from ..io.rundir import RunDirectory
 
 #: name -> module (inside neuralab.labs).  Keep sorted by lecture order.
 REGISTRY: dict[str, str] = {}
@@ -75,7 +71,7 @@ def run(
     if out_dir is None:
         return result, []
     out = Path(out_dir)
-    with _replace_directory(out) as tmp:
+    with RunDirectory(out, overwrite=True) as tmp:
         figures = [Path(f) for f in lab.plot(result, tmp)]
         stored = {"lab": name, "quick": quick, "config": config, "result": result,
                   "claim_holds": bool(result.claim_holds), "summary": result.summary(),
@@ -84,29 +80,6 @@ def run(
         atomic_write(tmp / "summary.md", _summary_markdown(lab, result, config, figures).encode())
     names = [f.name for f in figures] + ["result.json", "summary.md"]
     return result, [out / n for n in names]
-
-
-@contextlib.contextmanager
-def _replace_directory(out: Path) -> Iterator[Path]:
-    """Yield a fresh directory beside ``out``; on success it replaces ``out`` whole (renames),
-    on failure it is removed and ``out`` stays as it was."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
-    mask = os.umask(0)  # mkdtemp makes 0700; a run directory gets the usual 0777 minus the umask
-    os.umask(mask)
-    tmp.chmod(0o777 & ~mask)
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
-        os.replace(out, old / out.name)
-    os.replace(tmp, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _summary_markdown(lab: types.ModuleType, result: Any, config: Any, files: list[Path]) -> str:
