@@ -475,3 +475,20 @@ def test_history_is_returned_and_reused():
     assert trainer.fit(x, y, epochs=2, callbacks=[history], verbose=0) is history
     trainer.fit(x, y, epochs=1, callbacks=[history], verbose=0)
     assert history.epoch == [0, 1, 0] and len(history.history["loss"]) == 3
+
+
+def test_terminate_on_nan_never_restores_non_finite_weights(capsys):
+    model = _model((4, 3, 1), activation="relu")
+    trainer = Trainer(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), metrics=[])
+    guard = TerminateOnNaN()
+    guard.set_trainer(trainer)
+    guard.on_train_begin()
+    guard.on_epoch_begin(0)
+    good = model.state_dict()
+    # the last step of epoch 0 left an inf weight while its loss was still finite
+    next(iter(model.parameters())).data[0, 0] = np.inf
+    guard.on_epoch_begin(1)
+    guard.on_batch_end(0, {"loss": float("nan")})
+    assert guard.stop_training
+    _assert_state_equal(model, good)
+    assert "restored to the start of epoch 1" in capsys.readouterr().out

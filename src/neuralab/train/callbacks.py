@@ -784,6 +784,7 @@ class TerminateOnNaN(Callback):
         self.nan_epoch: int | None = None
         self.nan_batch: int | None = None
         self._weights: dict[str, np.ndarray] | None = None
+        self._good_epoch = 0
         self._opt_state: Any = None
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
@@ -791,8 +792,13 @@ class TerminateOnNaN(Callback):
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch
-        if self.restore:
-            self._weights = self.model.state_dict()
+        if not self.restore:
+            return
+        weights = self.model.state_dict()
+        # the last step of an epoch can leave inf weights behind a finite loss: such weights are
+        # no "last good" state, so the snapshot of an earlier epoch is kept
+        if all(np.isfinite(w).all() for w in weights.values()):
+            self._weights, self._good_epoch = weights, epoch
             opt = self.trainer.optimizer
             self._opt_state = _copy_state(opt.state_dict()) if hasattr(opt, "state_dict") else None
 
@@ -808,7 +814,7 @@ class TerminateOnNaN(Callback):
             if self._opt_state is not None:
                 self.trainer.optimizer.load_state_dict(self._opt_state)
             restored = (f"; weights and optimizer state restored to the start of epoch "
-                        f"{self._epoch + 1}")
+                        f"{self._good_epoch + 1}")
         self.message = (
             f"TerminateOnNaN: the training loss became {what} at epoch {self._epoch + 1}, batch "
             f"{batch + 1}; training stopped{restored}. Lower the learning rate, scale the inputs "
