@@ -32,7 +32,7 @@ def child_env() -> dict[str, str]:
 
 
 def test_the_child_runs_another_kernel():
-    code = ("from threadpoolctl import threadpool_info; "
+    code = ("import numpy; from threadpoolctl import threadpool_info; "
             "print([i.get('architecture') for i in threadpool_info() if i['user_api'] == 'blas'])")
     here = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -44,7 +44,7 @@ def test_the_child_runs_another_kernel():
 @pytest.mark.parametrize("path", LAB_TESTS, ids=[p.stem for p in LAB_TESTS])
 def test_lab_tests_pass_under_another_blas_kernel(path, tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", str(path), "-q", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", str(path), "-p", "no:cacheprovider",
          "-p", "no:xdist", "--basetemp", str(tmp_path / "basetemp")],
         cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=600,
     )
