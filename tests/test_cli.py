@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import neuralab
-from neuralab.demo import run_demo
+from neuralab.apps.demo import run_demo
 
 
 def run_cli(*args, cwd=None):

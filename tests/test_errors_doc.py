@@ -12,7 +12,7 @@ import pytest
 from neuralab import cli
 from neuralab.data import load_csv
 from neuralab.data.datasets.tabular import MAX_TARGET_CELL
-from neuralab.train.tabular import BYTES_PER_PARAMETER, TabularConfig, TrainingDiverged, train_csv
+from neuralab.apps.tabular import BYTES_PER_PARAMETER, TabularConfig, TrainingDiverged, train_csv
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "errors.md"
 HEADING = "## The command line: exit codes, run directories, bad input"

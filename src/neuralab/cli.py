@@ -17,7 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__
+from .version import __version__
 
 EXIT_OK, EXIT_CLAIM_FAILED, EXIT_USER_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -98,7 +98,7 @@ def _check_out_dir(out: str) -> None:
 
 
 def run_train_command(args: argparse.Namespace) -> int:
-    from .train.tabular import TabularConfig, train_csv
+    from .apps.tabular import TabularConfig, train_csv
 
     try:
         hidden = tuple(int(h) for h in args.hidden.split(",") if h.strip())
@@ -172,7 +172,7 @@ def _error(message: object, code: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (see the module docstring)."""
-    from .train.tabular import TrainingDiverged
+    from .apps.tabular import TrainingDiverged
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     try:
         if args.command == "demo":
-            from .demo import run_demo
+            from .apps.demo import run_demo
 
             _check_out_dir(args.out)
             return run_demo(seed=args.seed, epochs=args.epochs, out_dir=args.out)

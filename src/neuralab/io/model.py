@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..version import __version__
 from .safetensors import SafetensorsError, read_safetensors, write_safetensors
 
 ARCHITECTURE_KEY = "neuralab.architecture"
@@ -31,7 +32,6 @@ def save(model: Any, path: str | os.PathLike) -> Path:
     >>> neuralab.save(model, "iris.safetensors")
     >>> model2 = neuralab.load("iris.safetensors")
     """
-    from .. import __version__
     from ..nn.module import Module, serialize
 
     if not isinstance(model, Module):

@@ -36,9 +36,9 @@ from ..data import LabelEncoder, StandardScaler, train_test_split
 from ..data.datasets import load_csv
 from ..io import RunDirectory, atomic_write, figures, save, to_jsonable
 from ..random import seed as set_seed
-from . import metrics
-from .callbacks import EarlyStopping, TerminateOnNaN
-from .trainer import Trainer
+from ..train import metrics
+from ..train.callbacks import EarlyStopping, TerminateOnNaN
+from ..train.trainer import Trainer
 
 #: bytes per parameter while training with Adam: weights, gradients, the two moment estimates,
 #: two scratch arrays, the best weights kept by early stopping and the weights + moments kept by

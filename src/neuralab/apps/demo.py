@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from . import nn, optim
-from .data import StandardScaler, load_iris, train_test_split
-from .data.datasets import make_xor
-from .io import figures, load, save, write_json
-from .random import seed as set_seed
-from .train import EarlyStopping, Trainer
-from .train.metrics import confusion_matrix
+from .. import nn, optim
+from ..data import StandardScaler, load_iris, train_test_split
+from ..data.datasets import make_xor
+from ..io import figures, load, save, write_json
+from ..random import seed as set_seed
+from ..train import EarlyStopping, Trainer
+from ..train.metrics import confusion_matrix
 
 
 def _section(title: str) -> None:

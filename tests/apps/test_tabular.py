@@ -13,7 +13,7 @@ import pytest
 import neuralab
 from neuralab import cli
 from neuralab.data import wine_quality_path
-from neuralab.train.tabular import (
+from neuralab.apps.tabular import (
     TabularConfig,
     TrainingDiverged,
     parameter_count,
