@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Mapping
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -79,6 +80,12 @@ class LRScheduler:
         for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self._last_lr = lrs
+
+    def step_epoch(self, logs: Mapping[str, float] | None = None) -> None:
+        """Advance one epoch from a training loop (``Trainer``, ``LearningRateScheduler``):
+        ``step()``.  ``logs`` holds the epoch's figures; schedules that watch one (the plateau
+        schedule) take it from there."""
+        self.step()
 
     def get_last_lr(self) -> list[float]:
         """The rates set by the last ``step()`` (or the constructor), one per param group."""
@@ -352,6 +359,15 @@ class ReduceLROnPlateau(LRScheduler):
         if self.threshold_mode == "rel":
             return value > best * (1.0 + self.threshold)
         return value > best + self.threshold
+
+    def step_epoch(self, logs: Mapping[str, float] | None = None) -> None:
+        """One epoch of a training loop: ``step`` with the validation loss from ``logs``, or the
+        training loss where there is no validation data."""
+        logs = logs or {}
+        metric = logs.get("val_loss", logs.get("loss"))
+        if metric is None:
+            raise ValueError("ReduceLROnPlateau needs the epoch's 'val_loss' or 'loss' in the logs")
+        self.step(metric)
 
     def step(self, metric: float | Tensor) -> None:  # type: ignore[override]
         """Record this epoch's ``metric`` and lower the rates if it has plateaued."""

@@ -183,7 +183,7 @@ def _generators(trainer: Any) -> dict[str, np.random.Generator]:
 
 def _callback_keys(callbacks: list[Any]) -> list[tuple[str, Any]]:
     """``ClassName#k`` (k-th callback of that class) for every callback except History."""
-    from .callbacks import History
+    from .protocol import History
 
     counts: dict[str, int] = {}
     keyed = []
@@ -474,7 +474,7 @@ def load_checkpoint(path: str | os.PathLike[str], trainer: Any) -> int:
     continues with the epoch after the saved one.  Prefer ``fit(..., resume_from=path)``: it
     also restores the generator of a ``DataLoader`` passed to that ``fit``.
     """
-    from .callbacks import History
+    from .protocol import History
 
     name = os.fspath(path)
     content = read_checkpoint(path)

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Tensor, no_grad
+from ..optim.lr_scheduler import LRScheduler
 from ..random import get_rng
 from . import callbacks as cbks
 from .checkpoint import apply_callback_states, load_checkpoint
@@ -93,7 +94,7 @@ class Trainer:
         loss: Any,
         optimizer: Any,
         metrics: Sequence[str | Callable[..., float]] | None = None,
-        scheduler: Any = None,
+        scheduler: LRScheduler | None = None,
         rng: np.random.Generator | int | None = None,
     ) -> None:
         if not callable(model):
@@ -111,6 +112,11 @@ class Trainer:
             )
         else:
             self.optimizer = optimizer
+        if scheduler is not None and not isinstance(scheduler, LRScheduler):
+            raise TypeError(
+                "Trainer expected a learning-rate schedule from neuralab.optim (StepLR, "
+                f"CosineAnnealingLR, ReduceLROnPlateau, LambdaLR, ...) or None, got {scheduler!r}"
+            )
         self.scheduler = scheduler
         self._task, self._output_kind = _loss_task(self.loss_fn)
         if metrics is None:
@@ -308,10 +314,7 @@ class Trainer:
         sched = self.scheduler
         if sched is None:
             return
-        if _is_plateau(sched):
-            sched.step(logs.get("val_loss", logs["loss"]))
-        else:
-            sched.step()
+        sched.step_epoch(logs)
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, x: Any, y: Any = None, batch_size: int | None = None) -> dict[str, float]:
@@ -838,10 +841,6 @@ def _last_activation(model: Any) -> str | None:
         if cls in ("softmax", "sigmoid", "logsoftmax"):
             return "log_softmax" if cls == "logsoftmax" else cls
     return None
-
-
-def _is_plateau(scheduler: Any) -> bool:
-    return any(c.__name__ == "ReduceLROnPlateau" for c in type(scheduler).__mro__)
 
 
 def _check_count(value: Any, what: str, allow_zero: bool = False) -> int:

@@ -1,290 +1,22 @@
-"""Callbacks: everything optional in the training loop, as objects with hooks (the Keras protocol).
-
-:class:`~neuralab.train.Trainer` calls, for every callback in order::
-
-    on_train_begin(logs)
-      on_epoch_begin(epoch, logs)                  # epoch is 0-based, as in Keras
-        on_batch_begin(batch, logs)                # logs: {"batch", "size"}
-        on_after_backward(batch, logs)             # gradients are in p.grad, before the update
-        on_batch_end(batch, logs)                  # logs: {"batch", "size", "loss" (running)}
-      on_epoch_end(epoch, logs)                    # logs: loss, metrics, val_*, lr
-    on_train_end(logs)
-
-A callback reaches the trainer as ``self.trainer`` (and the model as ``self.model``) and stops
-training by setting ``self.stop_training = True`` (the trainer's flag): after the current batch
-when set in a batch hook, after the current epoch otherwise.  Batch hooks cost nothing unless a
-callback defines them.
-
-Order: callbacks run in the order given, except that :class:`History` always records first,
-checkpointing callbacks (:class:`ModelCheckpoint`, :class:`BackupAndRestore`) run after the
-others (so that they save the state *after* schedules and early stopping have acted) and
-:class:`ProgressBar` prints last.  Each class has an ``order`` number that says so (lower first).
-
->>> trainer.fit(x, y, validation_split=0.2, epochs=100,
-...             callbacks=[EarlyStopping(patience=10, restore_best_weights=True)])
-"""
+"""Callbacks that watch a metric or the loss and act: early stopping, checkpoints, learning-rate
+schedules, logging to CSV and stopping on a non-finite loss."""
 
 from __future__ import annotations
 
 import math
 import os
-import sys
-import time
 import warnings
-from collections.abc import Callable
-from typing import IO, Any, ClassVar
+from typing import IO, Any
 
 import numpy as np
 
-from ..autograd import no_grad
+from ...optim.lr_scheduler import LRScheduler
+from ..protocol import Callback
+from .display import _format_value
 
-__all__ = [
-    "ActivationStats", "BackupAndRestore", "CSVLogger", "Callback", "EarlyStopping",
-    "GradientStats", "History", "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint",
-    "ProgressBar", "ReduceLROnPlateau", "TerminateOnNaN", "collect_activations",
-]
 
 # metric names for which larger is better ("auto" mode of monitors)
 _MAX_METRICS = ("acc", "accuracy", "precision", "recall", "f1", "auc", "r2", "within")
-
-
-class Callback:
-    """Base class: every hook does nothing.  Subclasses override the hooks they need.
-
-    ``state_dict()``/``load_state_dict()`` let a checkpoint carry the callback's state across an
-    interrupted run (return JSON-able values and NumPy arrays).
-
-    >>> class PrintLoss(Callback):
-    ...     def on_epoch_end(self, epoch, logs=None):
-    ...         print(epoch, logs["loss"])
-    """
-
-    #: position among the callbacks of a fit (stable sort, lower first)
-    order: ClassVar[int] = 0
-    trainer: Any = None
-
-    def set_trainer(self, trainer: Any) -> None:
-        self.trainer = trainer
-
-    @property
-    def model(self) -> Any:
-        return self.trainer.model
-
-    @property
-    def stop_training(self) -> bool:
-        return bool(self.trainer.stop_training)
-
-    @stop_training.setter
-    def stop_training(self, value: bool) -> None:
-        self.trainer.stop_training = bool(value)
-
-    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        pass
-
-    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        pass
-
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        pass
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        pass
-
-    def on_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        pass
-
-    def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        pass
-
-    def on_after_backward(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        pass
-
-    def state_dict(self) -> dict[str, Any]:
-        return {}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        pass
-
-    def _uses(self, hook: str) -> bool:
-        """Whether the trainer must call ``hook`` (asked after ``on_train_begin``): true when the
-        class overrides it, so that the per-batch loop skips callbacks without batch hooks."""
-        return getattr(type(self), hook) is not getattr(Callback, hook)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
-
-
-class LambdaCallback(Callback):
-    """A callback from plain functions, one per hook (Keras' ``LambdaCallback``).
-
-    >>> LambdaCallback(on_epoch_end=lambda epoch, logs: print(epoch, logs["val_loss"]))
-    """
-
-    def __init__(self, **hooks: Callable[..., Any]) -> None:
-        known = {
-            "on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_batch_begin",
-            "on_batch_end", "on_after_backward",
-        }
-        unknown = set(hooks) - known
-        if unknown:
-            raise ValueError(
-                f"LambdaCallback got unknown hooks {sorted(unknown)}; expected some of "
-                f"{sorted(known)}"
-            )
-        self._hooks = hooks
-        for name, fn in hooks.items():
-            setattr(self, name, fn)
-
-    def _uses(self, hook: str) -> bool:
-        return hook in self._hooks
-
-
-# ---------------------------------------------------------------------- history and display
-class History(Callback):
-    """Records the logs of every epoch: ``history.history["val_loss"]`` is the list of validation
-    losses, one per epoch (Keras' ``History``).  ``history.epoch`` lists the (0-based) epochs.
-    :meth:`~neuralab.train.Trainer.fit` adds one and returns it.
-
-    >>> h = trainer.fit(x, y, validation_split=0.2, epochs=20)
-    >>> plt.plot(h.history["loss"]); plt.plot(h.history["val_loss"])
-    """
-
-    order = -100
-
-    def __init__(self) -> None:
-        self.history: dict[str, list[float]] = {}
-        self.epoch: list[int] = []
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self.epoch.append(int(epoch))
-        for key, value in (logs or {}).items():
-            self.history.setdefault(key, []).append(value)
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"history": {k: list(v) for k, v in self.history.items()}, "epoch": list(self.epoch)}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.history = {k: list(v) for k, v in state["history"].items()}
-        self.epoch = [int(e) for e in state["epoch"]]
-
-    def __repr__(self) -> str:
-        return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
-
-
-def _format_value(value: Any) -> str:
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return str(value)
-    v = float(value)
-    if v == 0 or (1e-3 <= abs(v) < 1e4) or not math.isfinite(v):
-        return f"{v:.4f}"
-    return f"{v:.4e}"
-
-
-class ProgressBar(Callback):
-    """Training progress on standard output (written here, no dependency).
-
-    * ``verbose=1``: on a terminal, a bar per epoch with the running loss, replaced at the end of
-      the epoch by the epoch's loss, metrics and validation figures; when the output is not a
-      terminal (a log file, a notebook capture, CI), one line per epoch instead;
-    * ``verbose=2``: one line per epoch always;
-    * ``verbose=0``: nothing.
-
-    The learning rate is shown once it differs from its value at the start.
-
-    >>> trainer.fit(x, y, epochs=10, verbose=2)
-    Epoch 1/10 - 0.0s - loss: 1.0412 - accuracy: 0.4417 - val_loss: 0.9551 - val_accuracy: 0.5667
-    """
-
-    order = 100
-
-    def __init__(
-        self,
-        verbose: int = 1,
-        stream: IO[str] | None = None,
-        width: int = 30,
-        interval: float = 0.1,
-    ) -> None:
-        if verbose not in (0, 1, 2):
-            raise ValueError(f"ProgressBar expected verbose 0, 1 or 2, got {verbose!r}")
-        self.verbose = verbose
-        self.stream = stream
-        self.width = int(width)
-        self.interval = float(interval)
-        self.mode: str | None = None
-
-    def _out(self) -> IO[str]:
-        return self.stream if self.stream is not None else sys.stdout
-
-    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        out = self._out()
-        tty = bool(getattr(out, "isatty", lambda: False)())
-        self.mode = None if self.verbose == 0 else ("bar" if self.verbose == 1 and tty else "line")
-        self._lr0 = getattr(self.trainer.optimizer, "lr", None)
-        self._steps = self.trainer.params.get("steps")
-        self._epochs = self.trainer.params.get("epochs")
-
-    def _uses(self, hook: str) -> bool:
-        if hook == "on_batch_end":
-            return self.mode == "bar"
-        return super()._uses(hook)
-
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self._t0 = time.perf_counter()
-        self._last = 0.0
-        self._shown = 0
-        if self.mode == "bar":
-            self._out().write(f"Epoch {epoch + 1}/{self._epochs}\n")
-            self._out().flush()
-
-    def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        now = time.perf_counter()
-        if now - self._last < self.interval:
-            return
-        self._last = now
-        done = batch + 1
-        elapsed = now - self._t0
-        loss = (logs or {}).get("loss")
-        tail = f" - loss: {_format_value(loss)}" if loss is not None else ""
-        if self._steps:
-            frac = min(done / self._steps, 1.0)
-            filled = int(self.width * frac)
-            arrow = ">" if filled < self.width else ""
-            bar = "=" * filled + arrow + "." * (self.width - filled - len(arrow))
-            eta = elapsed / done * (self._steps - done)
-            digits = len(str(self._steps))
-            text = f"{done:>{digits}}/{self._steps} [{bar}] - ETA: {eta:.0f}s{tail}"
-        else:
-            text = f"{done} batches - {elapsed:.1f}s{tail}"
-        self._write_bar(text)
-
-    def _write_bar(self, text: str) -> None:
-        out = self._out()
-        pad = max(0, self._shown - len(text))
-        out.write("\r" + text + " " * pad)
-        out.flush()
-        self._shown = len(text)
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        if self.mode is None:
-            return
-        logs = logs or {}
-        elapsed = time.perf_counter() - self._t0
-        parts = [
-            f"{key}: {_format_value(value)}" for key, value in logs.items()
-            if key != "lr" and isinstance(value, (int, float, np.floating, np.integer))
-        ]
-        lr = logs.get("lr")
-        if lr is not None and self._lr0 is not None and lr != self._lr0:
-            parts.append(f"lr: {_format_value(lr)}")
-        metrics = " - ".join(parts)
-        if self.mode == "bar":
-            steps = self._steps or 0
-            bar = f"{steps}/{steps} [{'=' * self.width}] - {elapsed:.1f}s - " if steps else ""
-            self._write_bar(bar + metrics)
-            self._out().write("\n")
-        else:
-            self._out().write(f"Epoch {epoch + 1}/{self._epochs} - {elapsed:.1f}s - {metrics}\n")
-        self._out().flush()
 
 
 # ---------------------------------------------------------------------- monitors
@@ -510,7 +242,7 @@ class ModelCheckpoint(Callback):
             print(f"Epoch {epoch + 1}: saved the model to {path}")
 
     def save(self, path: str) -> None:
-        from .. import io
+        from ... import io
 
         parent = os.path.dirname(path)
         if parent:
@@ -556,7 +288,7 @@ class BackupAndRestore(Callback):
             self.restored_epoch = self.trainer.resume(self.path)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        from .checkpoint import save_checkpoint
+        from ..checkpoint import save_checkpoint
 
         save_checkpoint(self.path, self.trainer, epoch)
 
@@ -579,7 +311,7 @@ class LearningRateScheduler(Callback):
     """
 
     def __init__(self, schedule: Any, verbose: int = 0) -> None:
-        self._is_object = hasattr(schedule, "step") and hasattr(schedule, "state_dict")
+        self._is_object = isinstance(schedule, LRScheduler)
         if not self._is_object and not callable(schedule):
             raise TypeError(
                 "LearningRateScheduler expected a schedule object (optim.lr_scheduler) or a "
@@ -605,12 +337,7 @@ class LearningRateScheduler(Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if not self._is_object:
             return
-        from .trainer import _is_plateau
-
-        if _is_plateau(self.schedule):
-            self.schedule.step((logs or {}).get("val_loss", (logs or {}).get("loss")))
-        else:
-            self.schedule.step()
+        self.schedule.step_epoch(logs)
 
     def state_dict(self) -> dict[str, Any]:
         return {"schedule": self.schedule.state_dict()} if self._is_object else {}
@@ -652,9 +379,9 @@ class ReduceLROnPlateau(Callback):
         self.verbose = verbose
         self.scheduler: Any = None
         self._warned: set[str] = set()
-        from ..autograd import Tensor
-        from ..optim import SGD
-        from ..optim.lr_scheduler import ReduceLROnPlateau as _Plateau
+        from ...autograd import Tensor
+        from ...optim import SGD
+        from ...optim.lr_scheduler import ReduceLROnPlateau as _Plateau
 
         self._cls = _Plateau
         # bad arguments fail here, not when training starts: try them on a throwaway optimizer
@@ -822,242 +549,3 @@ class TerminateOnNaN(Callback):
         )
         print(self.message)
         self.stop_training = True
-
-
-# ---------------------------------------------------------------------- statistics for the labs
-def _layer_labels(model: Any, paths: list[str]) -> dict[str, str]:
-    """Readable labels for module paths: the module's ``name`` ("dense_1") when unique among
-    ``paths``, else the dotted path."""
-    modules = dict(model.named_modules()) if hasattr(model, "named_modules") else {}
-    names = {}
-    for path in paths:
-        module = modules.get(path)
-        names[path] = getattr(module, "name", None) or path or "model"
-    counts: dict[str, int] = {}
-    for label in names.values():
-        counts[label] = counts.get(label, 0) + 1
-    return {
-        path: (label if counts[label] == 1 else (path or "model"))
-        for path, label in names.items()
-    }
-
-
-class GradientStats(Callback):
-    """Per-layer and per-parameter gradient L2 norms, averaged over the batches of every epoch:
-    the measurement behind the vanishing/exploding-gradient lab (기울기 소실/폭발).
-
-    For parameter ``p`` the norm of one batch is ``||dL/dp||_2 = sqrt(sum_i (dL/dp_i)^2)``,
-    taken after ``backward()`` and before the optimizer's update; a layer's norm joins all its
-    parameters, ``sqrt(sum over p in layer ||dL/dp||^2)``.  Every ``every``-th batch is measured.
-
-    Records, ready to plot (one entry per epoch)::
-
-        stats.norms["dense"]            # per layer (keys: layer names in forward order)
-        stats.param_norms["0.weight"]   # per parameter (dotted names of named_parameters)
-        stats.epochs                    # the 0-based epochs of the entries
-
-    >>> stats = GradientStats()
-    >>> trainer.fit(x, y, epochs=20, callbacks=[stats])
-    >>> for layer, norms in stats.norms.items(): plt.semilogy(norms, label=layer)
-    """
-
-    def __init__(self, every: int = 1) -> None:
-        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-            raise ValueError(
-                f"GradientStats expected a positive integer for `every`, got {every!r}"
-            )
-        self.every = int(every)
-        self.norms: dict[str, list[float]] = {}
-        self.param_norms: dict[str, list[float]] = {}
-        self.epochs: list[int] = []
-
-    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        named = list(self.model.named_parameters())
-        self._params = [p for _, p in named]
-        self._names = [n for n, _ in named]
-        owners = [n.rpartition(".")[0] for n in self._names]
-        order = list(dict.fromkeys(owners))
-        labels = _layer_labels(self.model, order)
-        self._layer_of = np.array([order.index(o) for o in owners], dtype=np.intp)
-        self._layer_names = [labels[o] for o in order]
-        for name in self._names:
-            self.param_norms.setdefault(name, [])
-        for name in self._layer_names:
-            self.norms.setdefault(name, [])
-
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self._sum_param = np.zeros(len(self._params))
-        self._sum_layer = np.zeros(len(self._layer_names))
-        self._count = 0
-
-    def on_after_backward(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        if batch % self.every:
-            return
-        sq = np.empty(len(self._params))
-        for i, p in enumerate(self._params):
-            g = p.grad
-            if g is None:
-                sq[i] = np.nan
-            else:
-                flat = g.reshape(-1)
-                sq[i] = float(np.dot(flat, flat))
-        self._sum_param += np.sqrt(sq)
-        self._sum_layer += np.sqrt(np.bincount(self._layer_of, weights=sq,
-                                               minlength=len(self._layer_names)))
-        self._count += 1
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        if not self._count:
-            return
-        self.epochs.append(int(epoch))
-        for name, total in zip(self._names, self._sum_param, strict=True):
-            self.param_norms[name].append(float(total / self._count))
-        for name, total in zip(self._layer_names, self._sum_layer, strict=True):
-            self.norms[name].append(float(total / self._count))
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"norms": self.norms, "param_norms": self.param_norms, "epochs": self.epochs}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.norms = {k: list(v) for k, v in state["norms"].items()}
-        self.param_norms = {k: list(v) for k, v in state["param_norms"].items()}
-        self.epochs = [int(e) for e in state["epochs"]]
-
-
-_PASS_THROUGH = {"Dropout", "Flatten", "Reshape", "Identity", "InputLayer", "AlphaDropout"}
-
-
-def _layers_of(model: Any) -> list[tuple[str, Any]]:
-    """(path, layer) in forward order for Sequential-like models (nested ones flattened)."""
-    layers = getattr(model, "layers", None)
-    if layers is None:
-        return []
-    out = []
-    children = dict((id(m), n) for n, m in model.named_children()) \
-        if hasattr(model, "named_children") else {}
-    for i, layer in enumerate(layers):
-        path = children.get(id(layer), str(i))
-        inner = _layers_of(layer)
-        if inner:
-            out.extend((f"{path}.{p}", m) for p, m in inner)
-        else:
-            out.append((path, layer))
-    return out
-
-
-def collect_activations(model: Any, x: Any) -> dict[str, np.ndarray]:
-    """The output of every layer of a Sequential model for inputs ``x``, in evaluation mode and
-    without a graph: ``{layer name: array (N, ...)}`` in forward order (Dropout, Flatten and
-    similar pass-through layers are left out).  For activation histograms (the initialization lab).
-
-    >>> acts = collect_activations(model, x[:1000])
-    >>> for i, (name, a) in enumerate(acts.items()): axes[i].hist(a.ravel(), bins=30)
-    """
-    layers = _layers_of(model)
-    if not layers:
-        raise TypeError(
-            f"collect_activations needs a Sequential-like model (with `.layers`), got "
-            f"{type(model).__name__}"
-        )
-    labels = _layer_labels(model, [p for p, _ in layers])
-    was_training = getattr(model, "training", True)
-    model.eval()
-    out: dict[str, np.ndarray] = {}
-    try:
-        with no_grad():
-            h: Any = x
-            for path, layer in layers:
-                h = layer(h)
-                if type(layer).__name__ not in _PASS_THROUGH:
-                    out[labels[path]] = np.asarray(h.data if hasattr(h, "data") else h)
-    finally:
-        if was_training:
-            model.train()
-    return out
-
-
-class ActivationStats(Callback):
-    """Per-layer activation mean, standard deviation and dead-unit fraction on a fixed probe
-    batch, measured in evaluation mode at the start of training (``initial``) and after every
-    epoch: the measurements of the weight-initialization lab (가중치 초기화).
-
-    For the output ``h`` (N samples x units) of a layer: ``mean = mean(h)``, ``std = std(h)``
-    over all values, and ``dead_fraction`` = the fraction of units with ``h <= 0`` for every
-    probe sample (ReLU units that never fire; 0 for sigmoid outputs).  For outputs with more
-    axes, each value of a sample counts as a unit.
-
-    The probe batch is ``probe`` or, if None, the first ``probe_size`` training samples (array
-    data, or the arrays behind a ``DataLoader`` over an ``ArrayDataset``).
-
-    Records (one entry per epoch, keys are layer names in forward order)::
-
-        stats.mean["dense"], stats.std["dense"], stats.dead_fraction["dense"]
-        stats.initial["std"]["dense"]            # before the first update
-        stats.epochs
-
-    >>> stats = ActivationStats()
-    >>> trainer.fit(x, y, epochs=10, callbacks=[stats])
-    >>> plt.plot(stats.dead_fraction["dense"])
-    """
-
-    def __init__(self, probe: Any = None, probe_size: int = 256) -> None:
-        self.probe = None if probe is None else np.asarray(getattr(probe, "data", probe))
-        if self.probe is not None and self.probe.dtype.kind == "f":
-            self.probe = self.probe.astype(np.float32, copy=False)
-        self.probe_size = int(probe_size)
-        self.mean: dict[str, list[float]] = {}
-        self.std: dict[str, list[float]] = {}
-        self.dead_fraction: dict[str, list[float]] = {}
-        self.initial: dict[str, dict[str, float]] = {}
-        self.epochs: list[int] = []
-
-    def _probe_batch(self) -> np.ndarray:
-        if self.probe is not None:
-            return self.probe
-        data = getattr(self.trainer, "train_data", None)
-        x = getattr(data, "x", None)
-        if x is None:
-            loader = getattr(data, "loader", None)
-            arrays = getattr(getattr(loader, "dataset", None), "arrays", None)
-            x = arrays[0] if arrays else None
-        if x is None:
-            raise ValueError(
-                "ActivationStats could not take a probe batch from the training data; pass one: "
-                "ActivationStats(probe=x_train[:256])"
-            )
-        probe = np.asarray(x[: self.probe_size])
-        return probe.astype(np.float32) if probe.dtype.kind == "f" else probe
-
-    @staticmethod
-    def measure(model: Any, x: Any) -> dict[str, dict[str, float]]:
-        """``{"mean": {layer: m}, "std": {...}, "dead_fraction": {...}}`` for inputs ``x``."""
-        stats: dict[str, dict[str, float]] = {"mean": {}, "std": {}, "dead_fraction": {}}
-        for name, h in collect_activations(model, x).items():
-            flat = h.reshape(len(h), -1)
-            stats["mean"][name] = float(flat.mean())
-            stats["std"][name] = float(flat.std())
-            stats["dead_fraction"][name] = float(np.mean(np.all(flat <= 0, axis=0)))
-        return stats
-
-    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self._probe = self._probe_batch()
-        self.initial = self.measure(self.model, self._probe)
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        stats = self.measure(self.model, self._probe)
-        self.epochs.append(int(epoch))
-        for key, record in (("mean", self.mean), ("std", self.std),
-                            ("dead_fraction", self.dead_fraction)):
-            for name, value in stats[key].items():
-                record.setdefault(name, []).append(value)
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"mean": self.mean, "std": self.std, "dead_fraction": self.dead_fraction,
-                "initial": self.initial, "epochs": self.epochs}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.mean = {k: list(v) for k, v in state["mean"].items()}
-        self.std = {k: list(v) for k, v in state["std"].items()}
-        self.dead_fraction = {k: list(v) for k, v in state["dead_fraction"].items()}
-        self.initial = {k: dict(v) for k, v in state["initial"].items()}
-        self.epochs = [int(e) for e in state["epochs"]]
