@@ -81,12 +81,40 @@ def test_mlp_solves_xor_and_its_outputs_match_torch(quick_run):
 
 
 def test_same_config_same_numbers():
-    config = perceptron_xor.Config(perceptron_epochs=5, mlp_epochs=20, grid_points=5, seed=3)
+    config = perceptron_xor.Config(perceptron_epochs=5, mlp_epochs=20, grid_points=5, seeds=(3,))
     a, b = perceptron_xor.run(config), perceptron_xor.run(config)
     assert a.perceptron_errors == b.perceptron_errors
     assert a.mlp_loss == b.mlp_loss
+    assert a.per_seed == b.per_seed
+
+
+def test_every_seed_decides_the_claim(quick_run):
+    result = quick_run[0]
+    assert [r.seed for r in result.per_seed] == list(perceptron_xor.Config.quick().seeds)
+    assert len(result.per_seed) >= 3
+    for r in result.per_seed:
+        assert r.claim_holds
+        # the perceptron convergence theorem: AND and OR converge; XOR never does
+        assert 1 <= r.epochs_to_converge["AND"] < perceptron_xor.Config.quick().perceptron_epochs
+        assert 1 <= r.epochs_to_converge["OR"] < perceptron_xor.Config.quick().perceptron_epochs
+        assert r.xor_min_errors >= 1 and r.xor_best_accuracy <= 0.75
+        # measured margin of the quick MLP, seeds 0-2, SkylakeX / Haswell / Sandybridge kernels:
+        # 0.4747-0.4865, the same to 6 digits under all three; full config, seeds 0-9 (and 0-29
+        # under SkylakeX): 0.4900-0.4962. The claim needs MARGIN = 0.4, over 0.07 below.
+        assert r.mlp_margin > perceptron_xor.MARGIN + 0.05
+        assert r.mlp_accuracy == 1.0
+
+
+def test_a_seed_that_misses_the_margin_fails_the_claim():
+    # 20 MLP epochs are far too few to reach P > 0.9 on every point: the verdict must say so
+    config = perceptron_xor.Config(perceptron_epochs=20, mlp_epochs=20, grid_points=5, seeds=(0,))
+    result = perceptron_xor.run(config)
+    assert result.per_seed[0].mlp_margin < perceptron_xor.MARGIN
+    assert not result.claim_holds
 
 
 def test_bad_config_is_a_clear_error():
     with pytest.raises(ValueError, match="hidden"):
         perceptron_xor.run(perceptron_xor.Config(hidden=0))
+    with pytest.raises(ValueError, match="seeds"):
+        perceptron_xor.run(perceptron_xor.Config(seeds=(1, 1)))
