@@ -14,6 +14,10 @@ network learns at almost every scale, while without it the signal explodes (larg
 vanishes (small sigma) and training does not start.  The lab records the training accuracy
 (whole training set, evaluation mode) after every epoch.
 
+**Seeds.**  Every run is repeated for each seed of ``seeds`` (new initial weights and batch
+order; for the digits also a new sample of training images).  The checks are decided on the
+median over the seeds of each final accuracy, so that no verdict hangs on one run.
+
 **Residual connections.**  A deep plain stack (``2 * residual_blocks + 1`` hidden ReLU layers
 with the default Xavier initialization, whose signal shrinks by about 1/sqrt(2) per layer) is
 compared with the same number of layers arranged in residual blocks ``x + Dense(ReLU(Dense(x)))``
@@ -61,42 +65,75 @@ class Config:
     scale_min: float = 1e-4
     residual_blocks: int = 10
     residual_units: int = 64
-    seed: int = 0
+    seeds: tuple[int, ...] = (0, 1, 2)
 
     @classmethod
     def quick(cls) -> "Config":
-        return cls(dataset="digits", n_scales=6, epochs=15)
+        # 500 digits keep three seeds within a few seconds
+        return cls(dataset="digits", n_train=500, n_scales=6, epochs=15)
 
 
 @dataclass
 class Result:
     dataset: str
+    seeds: list[int]
     scales: list[float]
+    #: per-epoch curves of the first seed (the figure), indexed [scale][epoch]
     plain_accuracy: list[list[float]]
     bn_accuracy: list[list[float]]
-    plain_diverged: list[bool]
+    #: final training accuracy, indexed [seed][scale]
+    plain_final_by_seed: list[list[float]]
+    bn_final_by_seed: list[list[float]]
+    #: whether the plain network's loss overflowed, [seed][scale]
+    plain_diverged_by_seed: list[list[bool]]
     residual_blocks: int = 0
+    #: per-epoch curves of the first seed
     residual_accuracy: dict[str, list[float]] = field(default_factory=dict)
-    residual_grad_ratio: dict[str, float] = field(default_factory=dict)
+    #: per seed: final accuracy, and first/last layer gradient norm in epoch 1
+    residual_final_by_seed: dict[str, list[float]] = field(default_factory=dict)
+    residual_grad_ratio_by_seed: dict[str, list[float]] = field(default_factory=dict)
     checks: dict[str, bool] = field(default_factory=dict)
     claim_holds: bool = False
 
     @property
     def plain_final(self) -> list[float]:
-        return [a[-1] for a in self.plain_accuracy]
+        """Median over the seeds of the plain network's final accuracy, per scale."""
+        return np.median(self.plain_final_by_seed, axis=0).tolist()
 
     @property
     def bn_final(self) -> list[float]:
-        return [a[-1] for a in self.bn_accuracy]
+        """Median over the seeds of the batch-normalized network's final accuracy, per scale."""
+        return np.median(self.bn_final_by_seed, axis=0).tolist()
+
+    @property
+    def plain_diverged(self) -> list[bool]:
+        """Per scale: the plain network's loss overflowed for every seed."""
+        return np.all(self.plain_diverged_by_seed, axis=0).tolist()
+
+    @property
+    def residual_final(self) -> dict[str, float]:
+        return {k: float(np.median(v)) for k, v in self.residual_final_by_seed.items()}
+
+    @property
+    def residual_grad_ratio(self) -> dict[str, float]:
+        return {k: float(np.median(v)) for k, v in self.residual_grad_ratio_by_seed.items()}
 
     def summary(self) -> str:
         epochs = len(self.bn_accuracy[0])
-        lines = [f"{self.dataset}: training accuracy after {epochs} epochs",
-                 f"{'weight std':>10} {'plain':>7} {'batch norm':>11}"]
-        for s, p, b, d in zip(self.scales, self.plain_final, self.bn_final, self.plain_diverged,
-                              strict=True):
-            lines.append(f"{s:>10.2e} {p:>7.3f} {b:>11.3f}" + ("  (plain: loss overflowed)"
-                                                              if d else ""))
+        seeds = ", ".join(map(str, self.seeds))
+        lines = [f"{self.dataset}: training accuracy after {epochs} epochs, seeds {seeds}: "
+                 "median over the seeds [min-max]",
+                 f"{'weight std':>10} {'plain':>19} {'batch norm':>19}"]
+        plain, bn = np.asarray(self.plain_final_by_seed), np.asarray(self.bn_final_by_seed)
+        for k, (s, d) in enumerate(zip(self.scales, self.plain_diverged, strict=True)):
+            cells = [f"{np.median(a[:, k]):.3f} [{a[:, k].min():.3f}-{a[:, k].max():.3f}]"
+                     for a in (plain, bn)]
+            lines.append(f"{s:>10.2e} {cells[0]:>19} {cells[1]:>19}"
+                         + ("  (plain: loss overflowed)" if d else ""))
+        lines.append("per seed, batch norm minus plain at each scale:")
+        for seed, p_row, b_row in zip(self.seeds, plain, bn, strict=True):
+            lines.append(f"  seed {seed}: " + " ".join(f"{b - p:+.2f}"
+                                                     for p, b in zip(p_row, b_row)))
         n = len(self.scales)
         lines.append(f"learned (accuracy >= {LEARNED}): plain at "
                      f"{sum(a >= LEARNED for a in self.plain_final)}/{n} scales, batch norm at "
@@ -105,21 +142,24 @@ class Result:
         if self.residual_accuracy:
             layers = 2 * self.residual_blocks + 1
             lines.append("")
-            lines.append(f"{layers} hidden layers, training accuracy per epoch "
-                         f"(first/last layer gradient norm in epoch 1):")
-            for name, acc in self.residual_accuracy.items():
-                lines.append(f"{name:<9} final {acc[-1]:.3f}  "
-                             f"(gradient ratio {self.residual_grad_ratio[name]:.1e})")
+            lines.append(f"{layers} hidden layers: final training accuracy and first/last layer "
+                         f"gradient norm in epoch 1, per seed ({seeds}), median [min-max]:")
+            for name, acc in self.residual_final_by_seed.items():
+                ratio = self.residual_grad_ratio_by_seed[name]
+                lines.append(f"{name:<9} accuracy " + " ".join(f"{a:.3f}" for a in acc)
+                             + f"  median {np.median(acc):.3f} [{min(acc):.3f}-{max(acc):.3f}]")
+                lines.append(f"{'':<9} ratio    " + " ".join(f"{r:.1e}" for r in ratio)
+                             + f"  median {np.median(ratio):.1e}")
         lines += ["", "Checks: " + ", ".join(f"{k}={'ok' if v else 'FAILED'}"
                                              for k, v in self.checks.items())]
         return "\n".join(lines)
 
 
-def _train(model: nn.Module, data: _overfit.Data, config: Config,
+def _train(model: nn.Module, data: _overfit.Data, config: Config, seed: int,
            callbacks: list[Any] | None = None) -> tuple[list[float], bool]:
     """Train; the training accuracy after every epoch and whether the loss overflowed."""
     trainer = Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=config.lr),
-                      rng=config.seed)
+                      rng=seed)
     accuracy: list[float] = []
     record = LambdaCallback(on_epoch_end=lambda epoch, logs: accuracy.append(
         trainer.evaluate(data.x_train, data.y_train)["accuracy"]))
@@ -168,27 +208,39 @@ def run(config: Config) -> Result:
     if config.n_scales < 2 or not 0 < config.scale_min < config.scale_max:
         raise ValueError(f"expected `n_scales` >= 2 and 0 < `scale_min` < `scale_max`, got "
                          f"{config.n_scales}, {config.scale_min}, {config.scale_max}")
-    data = _overfit.load_data(config.dataset, config.n_train, 100, seed=config.seed)
+    if not config.seeds:
+        raise ValueError("`seeds` is empty: give at least one seed, e.g. --set seeds=0,1,2")
     scales = np.geomspace(config.scale_max, config.scale_min, config.n_scales).tolist()
-    plain, bn, diverged = [], [], []
-    for std in scales:
-        set_seed(config.seed)
-        acc, div = _train(_scaled_net(data, config, std, batch_norm=False), data, config)
-        plain.append(acc)
-        diverged.append(div)
-        set_seed(config.seed)
-        bn.append(_train(_scaled_net(data, config, std, batch_norm=True), data, config)[0])
-    result = Result(config.dataset, scales, plain, bn, diverged)
-    if config.residual_blocks > 0:
-        result.residual_blocks = config.residual_blocks
-        for name, residual in (("plain", False), ("residual", True)):
-            set_seed(config.seed)
-            stats = GradientStats()
-            acc, _ = _train(_deep_net(data, config, residual), data, config, [stats])
-            layers = list(stats.norms)
-            result.residual_accuracy[name] = acc
-            result.residual_grad_ratio[name] = (stats.norms[layers[0]][0]
-                                                / stats.norms[layers[-1]][0])
+    result = Result(config.dataset, list(config.seeds), scales, [], [], [], [], [])
+    for seed in config.seeds:
+        data = _overfit.load_data(config.dataset, config.n_train, 100, seed=seed)
+        plain, bn, diverged = [], [], []
+        for std in scales:
+            set_seed(seed)
+            acc, div = _train(_scaled_net(data, config, std, batch_norm=False), data, config,
+                              seed)
+            plain.append(acc)
+            diverged.append(div)
+            set_seed(seed)
+            bn.append(_train(_scaled_net(data, config, std, batch_norm=True), data, config,
+                             seed)[0])
+        if not result.plain_accuracy:
+            result.plain_accuracy, result.bn_accuracy = plain, bn
+        result.plain_final_by_seed.append([a[-1] for a in plain])
+        result.bn_final_by_seed.append([a[-1] for a in bn])
+        result.plain_diverged_by_seed.append(diverged)
+        if config.residual_blocks > 0:
+            result.residual_blocks = config.residual_blocks
+            for name, residual in (("plain", False), ("residual", True)):
+                set_seed(seed)
+                stats = GradientStats()
+                acc, _ = _train(_deep_net(data, config, residual), data, config, seed, [stats])
+                layers = list(stats.norms)
+                result.residual_accuracy.setdefault(name, acc)
+                result.residual_final_by_seed.setdefault(name, []).append(acc[-1])
+                result.residual_grad_ratio_by_seed.setdefault(name, []).append(
+                    stats.norms[layers[0]][0] / stats.norms[layers[-1]][0])
+    # The checks read the median over the seeds of every final accuracy.
     n = len(scales)
     pf, bf = result.plain_final, result.bn_final
     learned_bn = sum(a >= LEARNED for a in bf)
@@ -199,10 +251,10 @@ def run(config: Config) -> Result:
         "batch norm ahead at most scales": sum(b > p for p, b in zip(pf, bf)) >= 0.6 * n,
         "batch norm's mean accuracy over scales higher by 0.2": np.mean(bf) > np.mean(pf) + 0.2,
     }
-    if result.residual_accuracy:
-        r = result.residual_accuracy
+    if result.residual_final_by_seed:
+        r = result.residual_final
         checks["residual stack trains, plain stack lags"] = (
-            r["residual"][-1] >= LEARNED and r["residual"][-1] > r["plain"][-1] + 0.3)
+            r["residual"] >= LEARNED and r["residual"] > r["plain"] + 0.3)
     result.checks = checks
     result.claim_holds = all(checks.values())
     return result
@@ -224,7 +276,7 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
         epochs = range(1, len(result.bn_accuracy[k]) + 1)
         ax.plot(epochs, result.bn_accuracy[k], color="C0", lw=1.2, label="batch norm")
         ax.plot(epochs, result.plain_accuracy[k], color="C1", lw=1.2, ls="--", label="plain")
-        suffix = " (overflow)" if result.plain_diverged[k] else ""
+        suffix = " (overflow)" if result.plain_diverged_by_seed[0][k] else ""
         ax.set_title(f"weight std {result.scales[k]:.2g}{suffix}", fontsize=9)
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
@@ -233,7 +285,8 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
     for ax in axes[:, 0]:
         ax.set_ylabel("train accuracy")
     fig.suptitle(f"{result.dataset}: training accuracy with batch normalization (solid) and "
-                 "without (dashed) for each initial weight scale", fontsize=11)
+                 f"without (dashed) for each initial weight scale (seed {result.seeds[0]})",
+                 fontsize=11)
     fig.tight_layout()
     files.append(_plot.save(fig, out_dir / "batch_norm_scales.png"))
 
@@ -245,7 +298,8 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
                 label="plain")
     ax.axhline(0.1, color="k", lw=0.6, ls=":", label="chance (10 classes)")
     ax.invert_xaxis()
-    ax.set(title=f"training accuracy after {len(result.bn_accuracy[0])} epochs",
+    ax.set(title=f"training accuracy after {len(result.bn_accuracy[0])} epochs "
+                 f"(median of {len(result.seeds)} seeds)",
            xlabel="std of the initial weights (log scale)", ylabel="train accuracy",
            ylim=(0, 1.02))
     ax.legend(fontsize=8)
@@ -253,11 +307,12 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
     if result.residual_accuracy:
         ax = axes[0][1]
         for k, (name, acc) in enumerate(result.residual_accuracy.items()):
-            ratio = result.residual_grad_ratio[name]
+            ratio = result.residual_grad_ratio_by_seed[name][0]
             ax.plot(range(1, len(acc) + 1), acc, marker=".", color=f"C{k + 2}",
                     label=f"{name} (first/last gradient {ratio:.0e})")
         layers = 2 * result.residual_blocks + 1
-        ax.set(title=f"{layers} hidden ReLU layers: plain vs residual blocks", xlabel="epoch",
+        ax.set(title=f"{layers} hidden ReLU layers: plain vs residual blocks (seed "
+                     f"{result.seeds[0]})", xlabel="epoch",
                ylabel="train accuracy", ylim=(0, 1.02))
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend(fontsize=8)
