@@ -40,6 +40,17 @@ CLAIM = (
 )
 CONCEPTS = [9, 10]
 
+#: float64 agreement bounds. A central difference in float64 carries a rounding error of about
+#: eps_64 |L| / h = 2.2e-16 * 1.1 / 1e-6 ~ 2e-10 per component (the truncation error, h^2 times
+#: the third derivative / 6, is ~1e-13), against gradient components of ~1e-2 to 1e-1: a relative
+#: error of ~1e-9. The bounds sit three orders of magnitude above that, and a wrong derivative
+#: (off by a term or a factor) gives a relative error of order 1.
+REL_NORM_TOL = 1e-6
+MAX_REL_TOL = 1e-4
+#: components below this size are left out of the max relative error: their rounding error 2e-10
+#: would be a relative error of up to ~1e-5 while meaning nothing (CS231n's caveat)
+SMALL = 1e-5
+
 
 @dataclass
 class Config:
@@ -49,11 +60,23 @@ class Config:
     eps_float32: float = 1e-4
     timing_hidden: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128, 256, 512)
     repeats: int = 20
-    seed: int = 0
+    # the agreement check runs once per seed (new initial weights); the first seed's gradients
+    # are stored and drawn, and its network is the one timed
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
 
     @classmethod
     def quick(cls) -> Config:
-        return cls(timing_hidden=(2, 8, 32, 128), repeats=5)
+        return cls(timing_hidden=(2, 8, 32, 128), repeats=5, seeds=(0, 1, 2))
+
+
+@dataclass
+class SeedAgreement:
+    seed: int
+    rel_error_norm_float64: float
+    max_rel_error_float64: float
+    max_abs_error_float64: float
+    rel_error_norm_float32: float
+    gradcheck_ok: bool
 
 
 @dataclass
@@ -81,6 +104,8 @@ class Result:
     time_numeric: list[float]
     slope_numeric: float
     slope_backprop: float
+    per_seed: list[SeedAgreement] = field(default_factory=list)
+    checks: dict[str, bool] = field(default_factory=dict)
     claim_holds: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -103,6 +128,25 @@ class Result:
             f"neuralab.gradcheck on the same network: ok={self.gradcheck_ok}, max abs error "
             + f"{self.gradcheck_max_abs_error:.2e}",
             "",
+            "per seed (new initial weights), float64 unless marked:",
+            f"{'seed':>6} {'rel norm':>10} {'max rel':>10} {'max abs':>10} {'f32 rel norm':>13} "
+            f"{'gradcheck':>9}",
+        ]
+        for r in self.per_seed:
+            lines.append(f"{r.seed:>6} {r.rel_error_norm_float64:>10.2e} "
+                         f"{r.max_rel_error_float64:>10.2e} {r.max_abs_error_float64:>10.2e} "
+                         f"{r.rel_error_norm_float32:>13.2e} {r.gradcheck_ok!s:>9}")
+        if self.per_seed:
+            cols = [np.array([getattr(r, c) for r in self.per_seed]) for c in (
+                "rel_error_norm_float64", "max_rel_error_float64", "max_abs_error_float64",
+                "rel_error_norm_float32")]
+            for label, f in (("median", np.median), ("min", np.min), ("max", np.max)):
+                lines.append(f"{label:>6} " + " ".join(
+                    f"{f(c):>{w}.2e}" for c, w in zip(cols, (10, 10, 10, 13))))
+        lines += [
+            f"bounds (float64, every seed): rel norm < {REL_NORM_TOL:g}, max rel < "
+            f"{MAX_REL_TOL:g} (components above {SMALL:g}), gradcheck ok",
+            "",
             f"{'params':>7} {'fwd passes':>10} {'forward':>10} {'backprop':>10} {'numerical':>10} "
             + f"{'num/bp':>8}",
         ]
@@ -116,6 +160,7 @@ class Result:
             f"log-log slope of time vs parameters: numerical {self.slope_numeric:.2f}, "
             f"backprop {self.slope_backprop:.2f}"
         )
+        lines += [f"  {name}: {'yes' if ok else 'NO'}" for name, ok in self.checks.items()]
         return "\n".join(lines)
 
 
@@ -180,25 +225,10 @@ def _slope(params: list[int], times: list[float]) -> float:
     return float(np.polyfit(np.log(params), np.log(times), 1)[0])
 
 
-def run(config: Config) -> Result:
-    if config.hidden < 1 or any(h < 1 for h in config.timing_hidden) or config.repeats < 1:
-        raise ValueError(
-            "gradient-check expected positive `hidden`, `timing_hidden` and `repeats`, got "
-            f"{config.hidden}, {config.timing_hidden}, {config.repeats}"
-        )
-    if len(config.timing_hidden) < 2:
-        raise ValueError(
-            f"gradient-check needs at least two `timing_hidden` sizes, got {config.timing_hidden}"
-        )
-    act = {"sigmoid": ops.sigmoid, "tanh": ops.tanh, "relu": ops.relu}.get(config.activation)
-    if act is None:
-        raise ValueError(
-            f"gradient-check expected `activation` sigmoid, tanh or relu, got {config.activation!r}"
-        )
-    seed(config.seed)
-    X, y = load_iris()
-    X = StandardScaler().fit_transform(X)
-
+def _agreement(config: Config, X: np.ndarray, y: np.ndarray, act: Callable, seed_: int) -> dict:
+    """Backprop vs central differences (float64 and float32) and gradcheck, from one seed's
+    initial weights."""
+    seed(seed_)
     # --- agreement: the same initial weights in float64 and in float32
     model64 = _build(config.hidden, config.activation, np.float64)
     model32 = _build(config.hidden, config.activation, np.float32)
@@ -218,7 +248,7 @@ def run(config: Config) -> Result:
         diff = np.abs(a - n)
         max_abs[key] = float(diff.max())
         # relative error where the gradient is not vanishingly small (CS231n's definition)
-        big = np.maximum(np.abs(a), np.abs(n)) > 1e-6
+        big = np.maximum(np.abs(a), np.abs(n)) > SMALL
         max_rel[key] = float(np.max(diff[big] / np.maximum(np.abs(a), np.abs(n))[big]))
         rel_norm[key] = float(np.linalg.norm(a - n) / (np.linalg.norm(a) + np.linalg.norm(n)))
 
@@ -227,23 +257,12 @@ def run(config: Config) -> Result:
         lambda w1, b1, w2, b2: ops.cross_entropy(linear(act(linear(x64, w1, b1)), w2, b2), y),
         *[p.data for p in model64.parameters()],
     )
-
-    # --- cost as the hidden layer widens (float32, the training precision)
-    with single_thread_blas():
-        params, passes, t_fwd, t_bp, t_num = _timings(config, X, y)
-    slope_num, slope_bp = _slope(params, t_num), _slope(params, t_bp)
-
-    checks = [
-        rel_norm["float64"] < 1e-6,
-        max_rel["float64"] < 1e-4,
-        report.ok,
-        # the cost claims have margins of an order of magnitude: the expected slopes are ~1
-        # and ~0.2, the expected ratio at the largest size ~ P
-        slope_num > 0.7,
-        slope_num > slope_bp + 0.4,
-        t_num[-1] / t_bp[-1] > 10,
-    ]
-    return Result(
+    return dict(
+        summary=SeedAgreement(
+            seed=seed_, rel_error_norm_float64=rel_norm["float64"],
+            max_rel_error_float64=max_rel["float64"], max_abs_error_float64=max_abs["float64"],
+            rel_error_norm_float32=rel_norm["float32"], gradcheck_ok=bool(report.ok),
+        ),
         architecture=f"4-{config.hidden}-3 ({config.activation})",
         n_params=int(a.size),
         eps=config.eps,
@@ -258,6 +277,52 @@ def run(config: Config) -> Result:
         grad_backprop=a.tolist(),
         grad_numeric=np.concatenate([g.ravel() for g in numeric]).tolist(),
         grad_numeric_float32=np.concatenate([g.ravel() for g in numeric32]).tolist(),
+    )
+
+
+def run(config: Config) -> Result:
+    if config.hidden < 1 or any(h < 1 for h in config.timing_hidden) or config.repeats < 1:
+        raise ValueError(
+            "gradient-check expected positive `hidden`, `timing_hidden` and `repeats`, got "
+            f"{config.hidden}, {config.timing_hidden}, {config.repeats}"
+        )
+    if len(config.timing_hidden) < 2:
+        raise ValueError(
+            f"gradient-check needs at least two `timing_hidden` sizes, got {config.timing_hidden}"
+        )
+    act = {"sigmoid": ops.sigmoid, "tanh": ops.tanh, "relu": ops.relu}.get(config.activation)
+    if act is None:
+        raise ValueError(
+            f"gradient-check expected `activation` sigmoid, tanh or relu, got {config.activation!r}"
+        )
+    if not config.seeds or len(set(config.seeds)) != len(config.seeds):
+        raise ValueError(f"gradient-check expected one or more distinct `seeds`, "
+                         f"got {config.seeds!r}; set e.g. --set seeds=0,1,2")
+    X, y = load_iris()
+    X = StandardScaler().fit_transform(X)
+    agreements = [_agreement(config, X, y, act, s) for s in config.seeds]
+    first = agreements[0]
+    per_seed = [a.pop("summary") for a in agreements]
+
+    # --- cost as the hidden layer widens (float32, the training precision)
+    seed(config.seeds[0])
+    with single_thread_blas():
+        params, passes, t_fwd, t_bp, t_num = _timings(config, X, y)
+    slope_num, slope_bp = _slope(params, t_num), _slope(params, t_bp)
+
+    checks = {
+        f"float64 agreement for every seed (rel norm < {REL_NORM_TOL:g}, max rel < "
+        f"{MAX_REL_TOL:g}, gradcheck ok)": all(
+            r.rel_error_norm_float64 < REL_NORM_TOL and r.max_rel_error_float64 < MAX_REL_TOL
+            and r.gradcheck_ok for r in per_seed),
+        # the cost claims have margins of an order of magnitude: the expected slopes are ~1
+        # and ~0.2, the expected ratio at the largest size ~ P
+        "numerical time slope > 0.7": slope_num > 0.7,
+        "numerical slope > backprop slope + 0.4": slope_num > slope_bp + 0.4,
+        "numerical / backprop > 10 at the largest size": t_num[-1] / t_bp[-1] > 10,
+    }
+    return Result(
+        **first,
         timing_params=params,
         forward_passes_numeric=passes,
         time_forward=t_fwd,
@@ -265,7 +330,9 @@ def run(config: Config) -> Result:
         time_numeric=t_num,
         slope_numeric=slope_num,
         slope_backprop=slope_bp,
-        claim_holds=all(checks),
+        per_seed=per_seed,
+        checks=checks,
+        claim_holds=all(checks.values()),
     )
 
 
