@@ -17,6 +17,13 @@ layers of 100 ReLU units, SGD) is trained again with a penalty on the weights:
 
 For every setting the lab records the training and test accuracy per epoch, the final gap
 between them, and the distribution of the trained weights' magnitudes.
+
+**Seeds and verdict.**  Every setting is trained once per seed of ``seeds`` (new initial
+weights and batch order, the same for every setting of one seed; ``seed`` only picks the
+digits' sample).  For each seed and regularized setting the *narrowing* is the baseline's gap
+minus the setting's gap.  The claim requires, for each regularized setting, a median narrowing
+over the seeds of at least ``MARGIN`` and a positive narrowing on every seed; and the median
+fraction of L1's weights below ``ZERO`` above three times that of ``none`` and ``l2`` plus 0.05.
 """
 
 from __future__ import annotations
@@ -36,7 +43,9 @@ TITLE = "Regularization: L2, L1 and weight decay against overfitting"
 CLAIM = (
     "Penalizing large weights (L2 weight decay, L1, decoupled weight decay) narrows the gap "
     "between training and test accuracy of an overfitting network; L1 drives many weights to "
-    "(almost) exactly zero."
+    "(almost) exactly zero.  Decided over several seeds: each penalty's median narrowing of the "
+    "gap (baseline's gap minus its gap, mean of the last 10 epochs) is at least 0.03 and every "
+    "seed narrows it."
 )
 CONCEPTS = [17, 16]
 
@@ -45,6 +54,10 @@ SETTINGS = ("none", "l2", "l1", "weight_decay", "adam", "adamw")
 BASELINE = {"l2": "none", "l1": "none", "weight_decay": "none", "adamw": "adam"}
 #: |w| below this counts as zero in the sparsity measure.
 ZERO = 1e-3
+#: The median narrowing of the gap a penalty must reach (0.03 of accuracy: 30 of the 1,000 test
+#: images of the full run); the measured narrowings are two to four times larger and their spread
+#: over seeds and BLAS kernels is below it (see the test's comments).
+MARGIN = 0.03
 _HIST_EDGES = np.logspace(-6, 0.5, 40)
 
 
@@ -56,14 +69,16 @@ class Config(_overfit.Setup):
     weight_decay: float = 0.1
     adam_lr: float = 0.001
     adamw_weight_decay: float = 12.5
+    #: one training per seed and setting (initial weights and batch order)
+    seeds: tuple[int, ...] = (0, 1, 2)
 
     @classmethod
     def quick(cls) -> "Config":
-        # Five times the book's learning rate and half its batch for fewer epochs, so the
-        # penalties are scaled down to keep about the same total shrinkage (lr * steps *
-        # lambda).  SGD's weight_decay is left out: for SGD it repeats the L2 run (the full run
-        # shows that).
-        return cls(n_test=1000, epochs=80, lr=0.05, batch_size=50,
+        # Five times the book's learning rate and a quarter of its batch for fewer epochs, so
+        # the penalties are scaled down to keep about the same total shrinkage (lr * steps *
+        # lambda); 500 test images.  SGD's weight_decay is left out: for SGD it repeats the L2
+        # run (the full run shows that).
+        return cls(n_test=500, epochs=40, lr=0.05, batch_size=25,
                    settings=("none", "l2", "l1"), l2=0.02, l1=0.002, weight_decay=0.04)
 
 
@@ -71,28 +86,73 @@ class Config(_overfit.Setup):
 class Result:
     dataset: str
     settings: list[str]
+    seeds: list[int]
+    #: per-epoch curves of the first seed (the figures)
     train_accuracy: dict[str, list[float]]
     test_accuracy: dict[str, list[float]]
-    final: dict[str, dict[str, float]]
-    mean_abs_weight: dict[str, float]
-    zero_fraction: dict[str, float]
+    #: per setting, per seed: train and test accuracy and gap (mean of the last 10 epochs)
+    final_by_seed: dict[str, list[dict[str, float]]]
+    mean_abs_weight_by_seed: dict[str, list[float]]
+    zero_fraction_by_seed: dict[str, list[float]]
+    #: histogram of the first seed's trained weight magnitudes
     weight_hist_edges: list[float]
     weight_hist_counts: dict[str, list[int]]
     strengths: dict[str, float]
     checks: dict[str, bool] = field(default_factory=dict)
     claim_holds: bool = False
 
+    @property
+    def final(self) -> dict[str, dict[str, float]]:
+        """Median over the seeds of each final accuracy and gap, per setting."""
+        return {s: {k: float(np.median([f[k] for f in runs])) for k in runs[0]}
+                for s, runs in self.final_by_seed.items()}
+
+    @property
+    def mean_abs_weight(self) -> dict[str, float]:
+        return {s: float(np.median(v)) for s, v in self.mean_abs_weight_by_seed.items()}
+
+    @property
+    def zero_fraction(self) -> dict[str, float]:
+        return {s: float(np.median(v)) for s, v in self.zero_fraction_by_seed.items()}
+
+    def narrowing(self, name: str) -> list[float]:
+        """Per seed: the gap of ``name``'s baseline minus the gap of ``name``."""
+        base = self.final_by_seed[BASELINE[name]]
+        return [b["gap"] - f["gap"] for b, f in zip(base, self.final_by_seed[name], strict=True)]
+
     def summary(self) -> str:
-        lines = [f"{self.dataset}: final accuracies (mean of the last 10 epochs)",
+        seeds = ", ".join(map(str, self.seeds))
+        lines = [f"{self.dataset}: final accuracies (mean of the last 10 epochs), median over "
+                 f"seeds {seeds}",
                  f"{'setting':<14} {'strength':>9} {'train':>7} {'test':>7} {'gap':>7} "
                  f"{'mean|w|':>8} {'|w|<1e-3':>9}"]
+        final, mean_abs, zeros = self.final, self.mean_abs_weight, self.zero_fraction
         for s in self.settings:
-            f = self.final[s]
+            f = final[s]
             strength = self.strengths.get(s)
             lines.append(f"{s:<14} {'-' if strength is None else f'{strength:g}':>9} "
                          f"{f['train_accuracy']:>7.3f} {f['test_accuracy']:>7.3f} "
-                         f"{f['gap']:>7.3f} {self.mean_abs_weight[s]:>8.4f} "
-                         f"{self.zero_fraction[s]:>9.1%}")
+                         f"{f['gap']:>7.3f} {mean_abs[s]:>8.4f} {zeros[s]:>9.1%}")
+        lines += ["", "per seed: gap (train - test), and |w| < 1e-3",
+                  f"{'setting':<14} " + " ".join(f"{'seed ' + str(s):>8}" for s in self.seeds)
+                  + f" {'min-max':>13}"]
+        for s in self.settings:
+            gaps = [f["gap"] for f in self.final_by_seed[s]]
+            lines.append(f"{s:<14} " + " ".join(f"{g:>8.3f}" for g in gaps)
+                         + f" {min(gaps):>6.3f}-{max(gaps):.3f}")
+        for s in self.settings:
+            z = self.zero_fraction_by_seed[s]
+            lines.append(f"{s + ' |w|<1e-3':<14} " + " ".join(f"{v:>8.1%}" for v in z)
+                         + f" {min(z):>6.1%}-{max(z):.1%}")
+        narrowed = [s for s in self.settings if BASELINE.get(s) in self.final_by_seed]
+        if narrowed:
+            lines += ["", f"narrowing of the gap (baseline's gap - the setting's), needed: "
+                          f"median >= {MARGIN:g} and every seed > 0"]
+            for s in narrowed:
+                d = self.narrowing(s)
+                lines.append(f"{s + ' vs ' + BASELINE[s]:<20} "
+                             + " ".join(f"{v:>+8.3f}" for v in d)
+                             + f"  median {np.median(d):+.3f} [{min(d):+.3f} to {max(d):+.3f}]")
         lines += ["", "Checks: " + ", ".join(f"{k}={'ok' if v else 'FAILED'}"
                                              for k, v in self.checks.items())]
         return "\n".join(lines)
@@ -121,39 +181,52 @@ def run(config: Config) -> Result:
     unknown = [s for s in config.settings if s not in SETTINGS]
     if unknown:
         raise ValueError(f"unknown setting(s) {unknown}; choose from {list(SETTINGS)}")
+    if not config.seeds:
+        raise ValueError("`seeds` is empty: give at least one seed, e.g. --set seeds=0,1,2")
     data = _overfit.load_data(config.dataset, config.n_train, config.n_test, seed=config.seed)
-    train, test, final, mean_abs, zeros, hists = {}, {}, {}, {}, {}, {}
-    for name in config.settings:
-        regularizer, make_optimizer = _optimizer_and_regularizer(name, config)
-        set_seed(config.seed)  # the same initial weights for every setting
-        model = _overfit.build_mlp(data.n_classes, config.hidden_layers, config.units,
-                                   regularizer=regularizer, input_dim=data.n_features)
-        curves = _overfit.fit(model, data, make_optimizer(model.parameters()), config.epochs,
-                              config.batch_size, seed=config.seed)
-        weights = np.concatenate([layer.weight.data.ravel() for layer in model.layers])
-        magnitude = np.abs(weights)
-        train[name], test[name] = curves.train_accuracy, curves.test_accuracy
-        final[name] = curves.final(10)
-        mean_abs[name] = float(magnitude.mean())
-        zeros[name] = float((magnitude < ZERO).mean())
-        clipped = np.clip(magnitude, _HIST_EDGES[0], _HIST_EDGES[-1])
-        hists[name] = np.histogram(clipped, bins=_HIST_EDGES)[0].tolist()
+    train: dict[str, list[float]] = {}
+    test: dict[str, list[float]] = {}
+    hists: dict[str, list[int]] = {}
+    final: dict[str, list[dict[str, float]]] = {s: [] for s in config.settings}
+    mean_abs: dict[str, list[float]] = {s: [] for s in config.settings}
+    zeros: dict[str, list[float]] = {s: [] for s in config.settings}
+    for seed in config.seeds:
+        for name in config.settings:
+            regularizer, make_optimizer = _optimizer_and_regularizer(name, config)
+            set_seed(seed)  # the same initial weights for every setting of a seed
+            model = _overfit.build_mlp(data.n_classes, config.hidden_layers, config.units,
+                                       regularizer=regularizer, input_dim=data.n_features)
+            curves = _overfit.fit(model, data, make_optimizer(model.parameters()),
+                                  config.epochs, config.batch_size, seed=seed)
+            weights = np.concatenate([layer.weight.data.ravel() for layer in model.layers])
+            magnitude = np.abs(weights)
+            final[name].append(curves.final(10))
+            mean_abs[name].append(float(magnitude.mean()))
+            zeros[name].append(float((magnitude < ZERO).mean()))
+            if name not in train:  # the first seed's curves and histogram for the figures
+                train[name], test[name] = curves.train_accuracy, curves.test_accuracy
+                clipped = np.clip(magnitude, _HIST_EDGES[0], _HIST_EDGES[-1])
+                hists[name] = np.histogram(clipped, bins=_HIST_EDGES)[0].tolist()
     strengths = {"l2": config.l2, "l1": config.l1, "weight_decay": config.weight_decay,
                  "adamw": config.adamw_weight_decay}
+    result = Result(config.dataset, list(config.settings), list(config.seeds), train, test,
+                    final, mean_abs, zeros, _HIST_EDGES.tolist(), hists,
+                    {k: v for k, v in strengths.items() if k in config.settings})
     checks: dict[str, bool] = {}
     for name in config.settings:
         base = BASELINE.get(name)
         if base in final:
+            narrowing = result.narrowing(name)
             checks[f"{name} narrows the gap of {base}"] = (
-                final[name]["gap"] < final[base]["gap"] - 0.03)
+                float(np.median(narrowing)) >= MARGIN and min(narrowing) > 0)
     if "l1" in zeros:
-        others = [zeros[s] for s in ("none", "l2") if s in zeros]
+        z = result.zero_fraction
+        others = [z[s] for s in ("none", "l2") if s in z]
         if others:
-            checks["l1 makes weights sparse"] = zeros["l1"] > 3 * max(others) + 0.05
-    return Result(config.dataset, list(config.settings), train, test, final, mean_abs, zeros,
-                  _HIST_EDGES.tolist(), hists,
-                  {k: v for k, v in strengths.items() if k in config.settings},
-                  checks, claim_holds=bool(checks) and all(checks.values()))
+            checks["l1 makes weights sparse"] = z["l1"] > 3 * max(others) + 0.05
+    result.checks = checks
+    result.claim_holds = bool(checks) and all(checks.values())
+    return result
 
 
 def _label(result: Result, name: str) -> str:
@@ -180,7 +253,7 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
         ax.plot(epochs, result.train_accuracy[name], color="C0", lw=1.2, label="train")
         ax.plot(epochs, result.test_accuracy[name], color="C1", lw=1.2, ls="--", label="test")
         gap = result.final[name]["gap"]
-        ax.set_title(f"{_label(result, name)}: gap {gap:.2f}", fontsize=10)
+        ax.set_title(f"{_label(result, name)}: gap {gap:.2f} (median)", fontsize=10)
         ax.set(xlabel="epoch", ylim=(0, 1.02))
         ax.grid(alpha=0.3)
     for ax in axes[:, 0]:
@@ -188,7 +261,8 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     axes[0][min(1, cols - 1)].legend(fontsize=8, loc="lower right")
-    fig.suptitle(f"{result.dataset}: training and test accuracy with each regularizer",
+    fig.suptitle(f"{result.dataset}: training and test accuracy with each regularizer "
+                 f"(seed {result.seeds[0]})",
                  fontsize=11)
     fig.tight_layout()
     files.append(_plot.save(fig, out_dir / "regularization_curves.png"))
@@ -203,7 +277,8 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
         if key == "gap":
             ax1.bar_label(bars, fmt="%.2f", fontsize=7)
     ax1.set_xticks(x, [_label(result, s) for s in result.settings], rotation=20, fontsize=8)
-    ax1.set(title="final accuracies and train-test gap", ylabel="accuracy", ylim=(0, 1.1))
+    ax1.set(title=f"final accuracies and train-test gap (median of {len(result.seeds)} seeds)",
+            ylabel="accuracy", ylim=(0, 1.1))
     ax1.legend(fontsize=8, ncols=3, loc="upper right")
     ax1.grid(alpha=0.3, axis="y")
     edges = np.asarray(result.weight_hist_edges)
@@ -212,7 +287,8 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
                    label=f"{_label(result, name)}: {result.zero_fraction[name]:.0%} < {ZERO:g}")
     ax2.set_xscale("log")
     ax2.axvline(ZERO, color="k", lw=0.6, ls=":")
-    ax2.set(title="magnitudes of the trained weights", xlabel="|w| (log scale)",
+    ax2.set(title=f"magnitudes of the trained weights (seed {result.seeds[0]}; % below: median)",
+            xlabel="|w| (log scale)",
             ylabel="number of weights")
     ax2.legend(fontsize=7)
     ax2.grid(alpha=0.3)
