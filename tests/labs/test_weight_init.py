@@ -33,6 +33,13 @@ def test_equal_initial_weights_keep_the_units_identical(quick):
     assert np.abs(w - w[:, :1]).max() <= 1e-4 * np.abs(w).max() + 1e-7  # every column alike
     assert np.abs(w).max() > 0  # ... but not untrained: the shared value moved away from 0
     assert result.sym_test_accuracy[random] > result.sym_test_accuracy[constant] + 0.2
+    # every seed: measured on seeds 0-2 under the SkylakeX, Haswell and Sandybridge kernels,
+    # constant spread 0 to 7e-7, random 5.2-6.0, accuracy difference 0.64-0.71
+    assert result.seeds == list(weight_init.Config.quick().seeds) and len(result.seeds) >= 3
+    for r in result.per_seed:
+        assert r["constant init: largest spread"] < 1e-4, r
+        assert r["random init: smallest spread"] > 1.0, r
+        assert r["test accuracy random - constant"] > 0.3, r
 
 
 def test_activation_scales_follow_the_variance_formulas(quick):
@@ -64,9 +71,13 @@ def test_sigmoid_saturates_or_collapses_with_the_wrong_scale(quick):
 
 
 def test_same_config_same_numbers():
-    config = weight_init.Config(activations=("tanh",), sym_epochs=2, sym_units=8, samples=100)
+    config = weight_init.Config(activations=("tanh",), sym_epochs=2, sym_units=8, samples=100,
+                                seeds=(0, 1))
     a, b = weight_init.run(config), weight_init.run(config)
     assert a.layer_std == b.layer_std and a.sym_loss == b.sym_loss
+    assert a.per_seed == b.per_seed
+    key = "tanh xavier: layer-5 std"
+    assert a.per_seed[0][key] != a.per_seed[1][key]  # another seed, other numbers
 
 
 def test_bad_settings_are_clear_errors():
@@ -74,3 +85,5 @@ def test_bad_settings_are_clear_errors():
         weight_init.run(weight_init.Config(activations=("swish",)))
     with pytest.raises(ValueError, match="sym_activation"):
         weight_init.run(weight_init.Config(sym_activation="gelu"))
+    with pytest.raises(ValueError, match="seeds"):
+        weight_init.run(weight_init.Config(seeds=()))
