@@ -14,23 +14,33 @@ def test_quick_run_shows_the_claim_and_writes_the_figure(tmp_path):
                     "dataset-fashion-mnist); this test fails instead of skipping when CI is set")
     result, files = labs.run("dropout", quick=True, out_dir=tmp_path)
     assert result.claim_holds, result.summary()
-    plain, dropped = result.final["0"], result.final["0.2"]
-    # measured on seeds 0-4: gap 0.22-0.24 without dropout, 0.14-0.18 with p = 0.2
-    assert plain["train_accuracy"] > 0.95 and plain["gap"] > 0.15
-    assert dropped["gap"] < plain["gap"] - 0.03
+    assert result.seeds == list(dropout.Config.quick().seeds) and len(result.seeds) >= 3
+    plain, dropped = result.final["0"], result.final["0.2"]  # medians over the seeds
+    # Measured on the quick config, seeds 0-2 under SkylakeX, Haswell and Sandybridge (and
+    # seeds 0-4 under SkylakeX): without dropout train 0.89-0.95, gap 0.17-0.22 per seed; with
+    # p = 0.2 train 0.71-0.77, gap 0.05-0.08; narrowing 0.11-0.14 per seed; test accuracy
+    # 0.72-0.74 without and 0.65-0.69 with dropout
+    assert plain["train_accuracy"] > 0.85 and plain["gap"] > 0.12
+    narrowing = result.narrowing("0.2")
+    assert min(narrowing) > 0.06, narrowing
     # dropout is off when accuracy is measured, yet the network no longer memorizes the data
-    assert dropped["train_accuracy"] < plain["train_accuracy"] - 0.05
+    assert dropped["train_accuracy"] < plain["train_accuracy"] - 0.08
+    assert dropped["test_accuracy"] > plain["test_accuracy"] - dropout.KEEP
+    text = result.summary()
+    assert "median" in text and all(f"seed {s}" in text for s in result.seeds)
     assert {f.name for f in files} == {"dropout.png", "result.json", "summary.md"}
     assert (tmp_path / "dropout.png").stat().st_size > 10_000
 
 
 def test_small_digits_run_is_reproducible():
     config = dropout.Config(dataset="digits", n_train=50, n_test=100, epochs=3, batch_size=25,
-                            hidden_layers=2, units=16, ratios=(0.0, 0.5))
+                            hidden_layers=2, units=16, ratios=(0.0, 0.5), seeds=(0, 1))
     a, b = dropout.run(config), dropout.run(config)
     assert a.train_accuracy == b.train_accuracy and a.test_accuracy == b.test_accuracy
-    # different masks give a different run
+    assert a.final_by_seed == b.final_by_seed
+    # different masks give a different run, and so does another seed
     assert a.train_accuracy["0"] != a.train_accuracy["0.5"]
+    assert a.final_by_seed["0.5"][0] != a.final_by_seed["0.5"][1]
 
 
 def test_bad_ratios_are_clear_errors():
@@ -38,3 +48,5 @@ def test_bad_ratios_are_clear_errors():
         dropout.run(dropout.Config(ratios=(0.0, 1.0)))
     with pytest.raises(ValueError, match="must include 0"):
         dropout.run(dropout.Config(ratios=(0.2, 0.5)))
+    with pytest.raises(ValueError, match="seeds"):
+        dropout.run(dropout.Config(seeds=()))

@@ -11,6 +11,15 @@ The overfitting setup of :mod:`neuralab.labs.overfitting` (300 Fashion-MNIST ima
 layers of 100 ReLU units, SGD) is trained with ``Dropout(p)`` after every hidden layer for each
 ratio ``p`` (the book uses 0.2), and the training and test accuracy are measured after every
 epoch in evaluation mode (dropout off).
+
+**Seeds and verdict.**  Every ratio is trained once per seed of ``seeds`` (new initial weights,
+batch order and dropout masks; the same initial weights for every ratio of one seed).  The
+*narrowing* of a ratio on a seed is the gap without dropout minus the gap with it.  The claim
+requires: a median gap without dropout of at least ``OVERFIT``; some ratio that narrows the gap
+on every seed and by at least ``MARGIN`` in the median, while its median test accuracy stays
+within ``KEEP`` of the network without dropout (a too high ratio also "narrows" the gap by not
+learning); and no ratio whose median narrowing is below ``-MARGIN`` (none widens the gap beyond
+the seed-to-seed noise).
 """
 
 from __future__ import annotations
@@ -18,16 +27,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .. import optim
 from .. import seed as set_seed
 from ._blas import single_thread_blas
 from . import _overfit, _plot
 
 TITLE = "Dropout against overfitting"
+#: the median gap without dropout that counts as overfitting
+OVERFIT = 0.1
+#: the median narrowing of the gap that counts (0.03 of accuracy, 30 of the 1,000 test images of
+#: the full run); the measured narrowing of the book's ratio is several times larger, and its
+#: spread over seeds and BLAS kernels is below the margin (see the test's comments)
+MARGIN = 0.03
+#: how much median test accuracy a narrowing ratio may cost
+KEEP = 0.1
 CLAIM = (
     "Training with dropout narrows the gap between training and test accuracy of an overfitting "
     "network: with the book's ratio 0.2 the training accuracy no longer reaches 100 % and the "
-    "test accuracy stays closer to it."
+    "test accuracy stays closer to it.  Decided over several seeds: without dropout the median "
+    f"gap is at least {OVERFIT:g}; some ratio narrows it on every seed and by {MARGIN:g} in the "
+    f"median while costing at most {KEEP:g} of median test accuracy; no ratio widens it by more "
+    f"than {MARGIN:g} in the median."
 )
 CONCEPTS = [18, 16]
 
@@ -36,29 +58,66 @@ CONCEPTS = [18, 16]
 class Config(_overfit.Setup):
     epochs: int = 301
     ratios: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.5)
+    #: one training per seed and ratio (initial weights, batch order, dropout masks)
+    seeds: tuple[int, ...] = (0, 1, 2)
 
     @classmethod
     def quick(cls) -> "Config":
-        return cls(n_test=1000, epochs=80, lr=0.05, batch_size=50, ratios=(0.0, 0.2))
+        # five times the book's learning rate and a quarter of its batch: as many steps in 40
+        # epochs as in 200 of the book's, on 500 test images, so three seeds take seconds
+        return cls(n_test=500, epochs=40, lr=0.05, batch_size=25, ratios=(0.0, 0.2))
 
 
 @dataclass
 class Result:
     dataset: str
     ratios: list[float]
+    seeds: list[int]
+    #: per-epoch curves of the first seed (the figure)
     train_accuracy: dict[str, list[float]]
     test_accuracy: dict[str, list[float]]
-    final: dict[str, dict[str, float]]
+    #: per ratio, per seed: train and test accuracy and gap (mean of the last 10 epochs)
+    final_by_seed: dict[str, list[dict[str, float]]]
     checks: dict[str, bool] = field(default_factory=dict)
     claim_holds: bool = False
 
+    @property
+    def final(self) -> dict[str, dict[str, float]]:
+        """Median over the seeds of each final accuracy and gap, per ratio."""
+        return {key: {k: float(np.median([f[k] for f in runs])) for k in runs[0]}
+                for key, runs in self.final_by_seed.items()}
+
+    def narrowing(self, key: str) -> list[float]:
+        """Per seed: the gap without dropout minus the gap with ratio ``key``."""
+        return [b["gap"] - f["gap"]
+                for b, f in zip(self.final_by_seed[_key(0.0)], self.final_by_seed[key],
+                                strict=True)]
+
     def summary(self) -> str:
-        lines = [f"{self.dataset}: final accuracies (mean of the last 10 epochs)",
+        seeds = ", ".join(map(str, self.seeds))
+        lines = [f"{self.dataset}: final accuracies (mean of the last 10 epochs), median over "
+                 f"seeds {seeds}",
                  f"{'dropout p':>9} {'train':>7} {'test':>7} {'gap':>7}"]
+        final = self.final
         for p in self.ratios:
-            f = self.final[_key(p)]
+            f = final[_key(p)]
             lines.append(f"{p:>9g} {f['train_accuracy']:>7.3f} {f['test_accuracy']:>7.3f} "
                          f"{f['gap']:>7.3f}")
+        for metric in ("train_accuracy", "test_accuracy", "gap"):
+            lines += ["", f"per seed: {metric.replace('_', ' ')}",
+                      f"{'dropout p':>9} " + " ".join(f"{'seed ' + str(s):>8}"
+                                                      for s in self.seeds) + f" {'min-max':>13}"]
+            for p in self.ratios:
+                v = [f[metric] for f in self.final_by_seed[_key(p)]]
+                lines.append(f"{p:>9g} " + " ".join(f"{x:>8.3f}" for x in v)
+                             + f" {min(v):>6.3f}-{max(v):.3f}")
+        lines += ["", f"narrowing of the gap (gap without dropout - gap with it); counts: median "
+                      f">= {MARGIN:g} and every seed > 0"]
+        for p in self.ratios:
+            if p > 0:
+                d = self.narrowing(_key(p))
+                lines.append(f"{p:>9g} " + " ".join(f"{x:>+8.3f}" for x in d)
+                             + f"  median {np.median(d):+.3f} [{min(d):+.3f} to {max(d):+.3f}]")
         lines += ["", "Checks: " + ", ".join(f"{k}={'ok' if v else 'FAILED'}"
                                              for k, v in self.checks.items())]
         return "\n".join(lines)
@@ -76,28 +135,40 @@ def run(config: Config) -> Result:
     if 0.0 not in config.ratios:
         raise ValueError(f"`ratios` must include 0 (the network without dropout), got "
                          f"{config.ratios}")
+    if not config.seeds:
+        raise ValueError("`seeds` is empty: give at least one seed, e.g. --set seeds=0,1,2")
     data = _overfit.load_data(config.dataset, config.n_train, config.n_test, seed=config.seed)
-    train, test, final = {}, {}, {}
-    for p in config.ratios:
-        set_seed(config.seed)  # the same initial weights for every ratio
-        model = _overfit.build_mlp(data.n_classes, config.hidden_layers, config.units,
-                                   dropout=p, input_dim=data.n_features)
-        curves = _overfit.fit(model, data, optim.SGD(model.parameters(), lr=config.lr),
-                              config.epochs, config.batch_size, seed=config.seed)
-        train[_key(p)], test[_key(p)] = curves.train_accuracy, curves.test_accuracy
-        final[_key(p)] = curves.final(10)
-    base = final[_key(0.0)]
-    ratios = [p for p in config.ratios if p > 0]
-    checks = {"without dropout the network overfits (gap >= 0.1)": base["gap"] >= 0.1}
-    checks.update({f"p={_key(p)}: gap no wider": final[_key(p)]["gap"] < base["gap"]
-                   for p in ratios})
-    # A clear narrowing that is not just a failure to learn: the test accuracy stays within 0.1
+    train: dict[str, list[float]] = {}
+    test: dict[str, list[float]] = {}
+    final: dict[str, list[dict[str, float]]] = {_key(p): [] for p in config.ratios}
+    for seed in config.seeds:
+        for p in config.ratios:
+            set_seed(seed)  # the same initial weights for every ratio of a seed
+            model = _overfit.build_mlp(data.n_classes, config.hidden_layers, config.units,
+                                       dropout=p, input_dim=data.n_features)
+            curves = _overfit.fit(model, data, optim.SGD(model.parameters(), lr=config.lr),
+                                  config.epochs, config.batch_size, seed=seed)
+            if _key(p) not in train:  # the first seed's curves for the figure
+                train[_key(p)], test[_key(p)] = curves.train_accuracy, curves.test_accuracy
+            final[_key(p)].append(curves.final(10))
+    result = Result(config.dataset, list(config.ratios), list(config.seeds), train, test, final)
+    medians = result.final
+    base = medians[_key(0.0)]
+    ratios = [_key(p) for p in config.ratios if p > 0]
+    narrowing = {key: result.narrowing(key) for key in ratios}
+    checks = {f"without dropout the network overfits (median gap >= {OVERFIT:g})":
+              base["gap"] >= OVERFIT}
+    checks.update({f"p={key}: gap not wider by {MARGIN:g}": float(np.median(narrowing[key]))
+                   > -MARGIN for key in ratios})
+    # A clear narrowing that is not just a failure to learn: the test accuracy stays within KEEP
     # of the network without dropout (a too high ratio also "narrows" the gap by underfitting).
-    checks["some ratio narrows the gap by 0.03 and keeps the test accuracy"] = any(
-        final[_key(p)]["gap"] < base["gap"] - 0.03
-        and final[_key(p)]["test_accuracy"] > base["test_accuracy"] - 0.1 for p in ratios)
-    return Result(config.dataset, list(config.ratios), train, test, final, checks,
-                  claim_holds=all(checks.values()))
+    checks[f"some ratio narrows the gap by {MARGIN:g} on every seed and keeps the test "
+           "accuracy"] = any(
+        float(np.median(narrowing[key])) >= MARGIN and min(narrowing[key]) > 0
+        and medians[key]["test_accuracy"] > base["test_accuracy"] - KEEP for key in ratios)
+    result.checks = checks
+    result.claim_holds = all(checks.values())
+    return result
 
 
 def plot(result: Result, out_dir: Path) -> list[Path]:
@@ -110,7 +181,8 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
         label = "no dropout" if p == 0 else f"dropout {key}"
         ax.plot(epochs, result.train_accuracy[key], color=f"C{k}", lw=1, label=label)
         ax.plot(epochs, result.test_accuracy[key], color=f"C{k}", lw=1, ls="--")
-    ax.set(title=f"{result.dataset}: training (solid) and test (dashed) accuracy",
+    ax.set(title=f"{result.dataset}: training (solid) and test (dashed) accuracy, seed "
+                 f"{result.seeds[0]}",
            xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
     ax.legend(fontsize=7, ncols=len(result.ratios), loc="upper center",
               bbox_to_anchor=(0.5, -0.16))
@@ -122,7 +194,8 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
                                         ("gap", "gap (train - test)", "C3", "-")]:
         ax.plot(result.ratios, [result.final[key][metric] for key in keys], marker="o",
                 color=color, ls=style, label=label)
-    ax.set(title="final accuracy and gap by dropout ratio", xlabel="dropout ratio p",
+    ax.set(title=f"final accuracy and gap (median of {len(result.seeds)} seeds)",
+           xlabel="dropout ratio p",
            ylabel="accuracy", ylim=(0, 1.02))
     ax.set_xticks(result.ratios)
     ax.legend(fontsize=8)
