@@ -394,3 +394,41 @@ def test_validation_split_accepts_a_numpy_float():
     history = Trainer(model, nn.CrossEntropyLoss(), "sgd").fit(
         x, y, validation_split=np.float32(0.25), epochs=1, verbose=0)
     assert len(history.history["val_loss"]) == 1
+
+
+# ---------------------------------------------------------------------- the loss declares its task
+@pytest.mark.parametrize("loss, task, kind", [
+    (nn.CrossEntropyLoss(), "multiclass", "logits"),
+    (nn.CrossEntropyLoss(from_logits=False), "multiclass", "probabilities"),
+    (nn.NLLLoss(), "multiclass", "log_probabilities"),
+    (nn.BCEWithLogitsLoss(), "binary", "logits"),
+    (nn.BCELoss(), "binary", "probabilities"),
+    (nn.MSELoss(), "regression", None),
+    (nn.L1Loss(), "regression", None),
+    (nn.HuberLoss(), "regression", None),
+])
+def test_every_loss_declares_its_task_and_output_kind(loss, task, kind):
+    assert (loss.task, loss.output_kind) == (task, kind)
+
+
+def test_a_custom_loss_that_declares_its_outputs_decides_the_threshold():
+    # a user's loss class, named as nothing the library knows: its declaration alone decides
+    class Brier(nn.Loss):
+        task = "binary"
+        output_kind = "probabilities"
+
+        def forward(self, outputs, targets):
+            y = nl.tensor(np.asarray(targets, dtype=np.float32).reshape(-1, 1))
+            return ((outputs - y) ** 2).mean()
+
+    model = nn.Sequential(nn.Dense(1, input_dim=2))
+    trainer = Trainer(model, Brier(), optim.SGD(model.parameters(), lr=0.1))
+    assert list(trainer.metrics) == ["accuracy"]
+    x = np.array([[0.3, 0.0], [0.7, 0.0], [0.2, 1.0], [0.9, -1.0]], dtype=np.float32)
+    with nl.no_grad():
+        model[0].weight.data[...] = np.array([[1.0], [0.0]], dtype=np.float32)
+        model[0].bias.data[...] = 0.0
+    # outputs 0.3, 0.7, 0.2, 0.9 are probabilities: thresholded at 0.5 (logits would give 1s)
+    np.testing.assert_array_equal(trainer.predict_classes(x), [0, 1, 0, 1])
+    np.testing.assert_allclose(trainer.predict_proba(x)[:, 1], [0.3, 0.7, 0.2, 0.9], rtol=1e-6)
+    assert trainer.evaluate(x, np.array([0, 1, 0, 1]))["accuracy"] == 1.0

@@ -56,7 +56,19 @@ class Loss(Module):
 
     ``reduction`` is ``"mean"`` (average over the loss terms), ``"sum"``, or ``"none"`` (the
     unreduced terms).  ``get_config()`` returns the constructor arguments.
+
+    Each loss declares what it is for, so that a trainer never decides by class name:
+
+    * ``task``: ``"multiclass"``, ``"binary"``, ``"regression"`` or ``"unknown"`` (a custom
+      loss that does not say); a classification task gets accuracy by default and its metrics
+      receive class labels.
+    * ``output_kind``: what the model's outputs are for a classification loss, ``"logits"``,
+      ``"probabilities"`` or ``"log_probabilities"`` (it fixes the decision threshold and
+      ``predict_proba``), ``None`` for regression.
     """
+
+    task: str = "unknown"
+    output_kind: str | None = None
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
@@ -84,6 +96,8 @@ class MSELoss(Loss):
     outputs are accepted.
     """
 
+    task = "regression"
+
     def forward(self, outputs: Any, targets: Any) -> Tensor:
         return F.mse_loss(outputs, targets, reduction=self.reduction)
 
@@ -95,6 +109,8 @@ class L1Loss(Loss):
 
     Its gradient is sign(x_i - y_i) / n (0 where x_i = y_i, as torch).
     """
+
+    task = "regression"
 
     def forward(self, outputs: Any, targets: Any) -> Tensor:
         return F.l1_loss(outputs, targets, reduction=self.reduction)
@@ -108,6 +124,8 @@ class HuberLoss(Loss):
 
     Less sensitive to outliers than MSE: the gradient is capped at +/- delta.
     """
+
+    task = "regression"
 
     def __init__(self, delta: float = 1.0, reduction: str = "mean") -> None:
         super().__init__(reduction)
@@ -132,6 +150,9 @@ class BCELoss(Loss):
     stable and is preferred.
     """
 
+    task = "binary"
+    output_kind = "probabilities"
+
     def forward(self, outputs: Any, targets: Any) -> Tensor:
         return F.binary_cross_entropy(outputs, targets, reduction=self.reduction)
 
@@ -144,6 +165,9 @@ class BCEWithLogitsLoss(Loss):
 
     finite for any |x|; the gradient is (s(x_i) - y_i) / n.
     """
+
+    task = "binary"
+    output_kind = "logits"
 
     def forward(self, outputs: Any, targets: Any) -> Tensor:
         return F.binary_cross_entropy_with_logits(outputs, targets, reduction=self.reduction)
@@ -170,6 +194,8 @@ class CrossEntropyLoss(Loss):
     >>> CrossEntropyLoss(from_logits=False)(softmax_out, one_hot(labels, 3))
     """
 
+    task = "multiclass"
+
     def __init__(
         self,
         label_smoothing: float = 0.0,
@@ -187,6 +213,10 @@ class CrossEntropyLoss(Loss):
         self.label_smoothing = float(label_smoothing)
         self.from_logits = bool(from_logits)
         self.eps = float(eps)
+
+    @property
+    def output_kind(self) -> str:  # type: ignore[override]
+        return "logits" if self.from_logits else "probabilities"
 
     def forward(self, outputs: Any, targets: Any) -> Tensor:
         if self.from_logits:
@@ -220,6 +250,9 @@ class NLLLoss(Loss):
 
     ``NLLLoss()(log_softmax(x), t)`` equals ``CrossEntropyLoss()(x, t)``.
     """
+
+    task = "multiclass"
+    output_kind = "log_probabilities"
 
     def forward(self, outputs: Any, targets: Any) -> Tensor:
         return F.nll_loss(outputs, targets, reduction=self.reduction)

@@ -50,16 +50,6 @@ __all__ = ["Trainer"]
 # enough to keep activations of a wide network in cache-friendly memory.
 _EVAL_BATCH = 1024
 
-_CLASSIFICATION_LOSSES = {
-    # class name -> (task, kind of outputs)
-    "CrossEntropyLoss": ("multiclass", None),  # kind from `from_logits`
-    "NLLLoss": ("multiclass", "log_probabilities"),
-    "BCEWithLogitsLoss": ("binary", "logits"),
-    "BCELoss": ("binary", "probabilities"),
-}
-_REGRESSION_LOSSES = {"MSELoss", "L1Loss", "HuberLoss", "MAELoss", "SmoothL1Loss"}
-
-
 class Trainer:
     """Trains a model: the loop, validation, metrics, callbacks, prediction.
 
@@ -810,16 +800,16 @@ def _resolve_metrics(metrics: Sequence[Any]) -> dict[str, Callable[..., float]]:
 
 
 def _loss_task(loss: Any) -> tuple[str, str | None]:
-    """('multiclass' | 'binary' | 'regression' | 'unknown', kind of outputs or None)."""
-    name = type(loss).__name__
-    if name in _CLASSIFICATION_LOSSES:
-        task, kind = _CLASSIFICATION_LOSSES[name]
-        if kind is None:
-            kind = "logits" if getattr(loss, "from_logits", True) else "probabilities"
-        return task, kind
-    if name in _REGRESSION_LOSSES:
-        return "regression", None
-    return "unknown", None
+    """(task, kind of outputs) as the loss declares them (:class:`neuralab.nn.Loss`); a plain
+    callable declares nothing: ``("unknown", None)``."""
+    task = getattr(loss, "task", "unknown")
+    if task not in ("multiclass", "binary", "regression", "unknown"):
+        raise ValueError(
+            f"the loss {loss!r} declares task={task!r}; expected 'multiclass', 'binary', "
+            "'regression' or 'unknown'"
+        )
+    kind = getattr(loss, "output_kind", None) if task in ("multiclass", "binary") else None
+    return task, kind
 
 
 def _last_activation(model: Any) -> str | None:
