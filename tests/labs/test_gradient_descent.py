@@ -33,16 +33,26 @@ def test_updates_per_epoch_and_the_three_regimes(quick_run):
     }
     loss = result.epoch_loss
     assert all(len(v) == config.epochs + 1 for v in loss.values())
-    # per epoch: SGD lowest, batch highest, with wide margins (factors, not percents)
-    assert loss["stochastic"][-1] < 0.1 * loss["mini-batch"][-1]
-    assert loss["mini-batch"][-1] < 0.5 * loss["batch"][-1]
     # batch descent follows the exact gradient: its loss never rises; SGD's often does
     assert result.increase_fraction["batch"] == 0.0
     assert np.all(np.diff(loss["batch"]) < 0)
-    assert result.increase_fraction["stochastic"] > 0.05
     assert result.increase_fraction["stochastic"] > result.increase_fraction["mini-batch"]
-    # per update: an average over 32 samples beats one sample
-    assert result.loss_at_step["mini-batch"] < result.loss_at_step["stochastic"]
+
+
+def test_every_seed_shows_the_orderings_with_margins(quick_run):
+    # measured, quick config, seeds 0-2, default (SkylakeX), Haswell and Sandybridge kernels (the
+    # same to 4 digits): SGD/mini final loss 0.009-0.011, mini/batch 0.29-0.33, SGD raised the
+    # loss after 12-22 % of its first updates, mini @ k / SGD @ k 0.77-0.85
+    result = quick_run[0]
+    assert [row["seed"] for row in result.per_seed] == list(gradient_descent.Config.quick().seeds)
+    for row in result.per_seed:
+        assert row["holds"], row
+        # per epoch: SGD lowest, batch highest, with wide margins (factors, not percents)
+        assert row["SGD/mini"] < 0.1, row
+        assert row["mini/batch"] < 0.5, row
+        assert row["SGD raising"] > 0.05, row
+        # per update: an average over 32 samples beats one sample
+        assert row["mini @ k"] < 0.95 * row["SGD @ k"], row
 
 
 def test_gradient_noise_follows_sampling_theory(quick_run):
@@ -54,7 +64,8 @@ def test_gradient_noise_follows_sampling_theory(quick_run):
     n = result.n_samples
     b = np.asarray(sizes, dtype=float)
     np.testing.assert_allclose(theory / theory[0], np.sqrt((n - b) / (b * (n - 1))), rtol=1e-9)
-    # the Monte Carlo estimate (20 batches) is within a factor 1.5 of the theory for B >= 4
+    # the Monte Carlo estimate (12 batches) is within a factor 1.5 of the theory for B >= 4
+    # (measured ratio 0.82-1.01 on all three kernels)
     inner = (b >= 4) & (b < n)
     assert np.all(np.abs(np.log(noise[inner] / theory[inner])) < np.log(1.5))
     assert noise[-1] < 1e-5  # the full batch is the gradient (float32 rounding aside)
@@ -89,3 +100,12 @@ def test_bad_config_is_a_clear_error():
         gradient_descent.run(gradient_descent.Config(n_samples=5000))
     with pytest.raises(ValueError, match="epochs"):
         gradient_descent.run(gradient_descent.Config(epochs=1))
+    with pytest.raises(ValueError, match="seeds"):
+        gradient_descent.run(gradient_descent.Config(seeds=(1, 1)))
+
+
+def test_same_seed_same_numbers():
+    config = gradient_descent.Config(n_samples=60, epochs=2, trace_steps=10, noise_batches=2,
+                                     seeds=(3,))
+    a, b = gradient_descent.run(config), gradient_descent.run(config)
+    assert a.epoch_loss == b.epoch_loss and a.per_seed[0]["final SGD"] == b.per_seed[0]["final SGD"]

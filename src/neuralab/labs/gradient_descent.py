@@ -12,6 +12,10 @@ rate; only the batch size B changes:
 The full training loss is recorded per epoch, per update and per second of training, and the
 noise of the gradient estimate, ||g_B - g|| / ||g|| (which falls like 1/sqrt(B)), is measured at
 the initial weights on random batches.
+
+The whole experiment is repeated for each of several seeds (new initial weights, new shuffling,
+new noise batches); the claim holds only if every one of its orderings holds for every seed.
+The figure and the first table show the first seed.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ CLAIM = (
     "경사하강법) follows the exact gradient smoothly but makes one update per epoch, so it is the "
     "slowest per epoch; mini-batch gradient descent (미니배치) is the compromise: its gradient "
     "noise falls like 1/sqrt(B), so its loss falls smoothly, while it still makes many updates "
-    "per epoch."
+    "per epoch. Decided for every seed of `seeds`: each ordering must hold for each seed."
 )
 CONCEPTS = [11]
 
@@ -51,11 +55,17 @@ class Config:
     mini_batch_size: int = 32
     trace_steps: int = 300
     noise_batches: int = 30
-    seed: int = 0
+    #: each seed repeats the experiment: new initial weights, shuffling and noise batches
+    seeds: tuple[int, ...] = (0, 1, 2)
 
     @classmethod
     def quick(cls) -> Config:
-        return cls(n_samples=500, epochs=10, trace_steps=150, noise_batches=20)
+        return cls(n_samples=300, epochs=8, trace_steps=100, noise_batches=12)
+
+
+#: the numbers of one seed that the claim is decided on (printed per seed by ``summary()``)
+SEED_COLUMNS = ("final batch", "final mini", "final SGD", "SGD/mini", "mini/batch",
+                "SGD raising", "mini @ k", "SGD @ k")
 
 
 @dataclass
@@ -78,6 +88,8 @@ class Result:
     gradient_noise: list[float]
     gradient_noise_theory: list[float]
     initial_weights: dict[str, list]
+    seeds: list[int] = field(default_factory=list)
+    per_seed: list[dict] = field(default_factory=list)  # SEED_COLUMNS + "seed", "holds"
     claim_holds: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -101,6 +113,17 @@ class Result:
             self.noise_batch_sizes, self.gradient_noise, self.gradient_noise_theory))
         lines += ["", "gradient noise ||g_B - g|| / ||g|| at the start, measured (theory):",
                   noise]
+        lines += ["", f"per seed (the table above is seed {self.seeds[0]}); k = {k} updates, "
+                  "SGD/mini and mini/batch are ratios of the final losses:",
+                  f"{'seed':>6} " + " ".join(f"{c:>11}" for c in SEED_COLUMNS) + "  orderings"]
+        for row in self.per_seed:
+            lines.append(f"{row['seed']:>6} " + " ".join(f"{row[c]:>11.4g}" for c in SEED_COLUMNS)
+                         + f"  {'hold' if row['holds'] else 'FAIL'}")
+        for label, f in (("median", np.median), ("min", np.min), ("max", np.max)):
+            lines.append(f"{label:>6} " + " ".join(
+                f"{f([row[c] for row in self.per_seed]):>11.4g}" for c in SEED_COLUMNS))
+        held = sum(row["holds"] for row in self.per_seed)
+        lines.append(f"the orderings hold for {held} of {len(self.per_seed)} seeds")
         return "\n".join(lines)
 
 
@@ -133,15 +156,41 @@ def run(config: Config) -> Result:
             "gradient-descent expected `epochs` >= 2, `mini_batch_size` >= 2 and `lr` > 0, got "
             f"{config.epochs}, {config.mini_batch_size}, {config.lr}"
         )
-    seed(config.seed)
+    if not config.seeds or len(set(config.seeds)) != len(config.seeds):
+        raise ValueError(f"gradient-descent expected one or more distinct `seeds`, got "
+                         f"{config.seeds!r}")
     X, y = _digits(config.n_samples)
+    runs = [_run_seed(config, s, X, y) for s in config.seeds]
+    first = runs[0]
+    return Result(
+        n_samples=len(X),
+        lr=config.lr,
+        architecture=f"64-{config.hidden}-10",
+        **{name: first[name] for name in _SEED_FIELDS},
+        seeds=list(config.seeds),
+        per_seed=[r["row"] for r in runs],
+        claim_holds=all(r["row"]["holds"] for r in runs),
+    )
+
+
+_SEED_FIELDS = ("batch_sizes", "updates_per_epoch", "epoch_loss", "trace_step", "trace_loss",
+                "trace_time", "step_time", "epoch_time", "increase_fraction", "loss_at_step",
+                "loss_at_step_k", "noise_batch_sizes", "gradient_noise", "gradient_noise_theory",
+                "initial_weights")
+
+
+def _run_seed(config: Config, seed_value: int, X: np.ndarray, y: np.ndarray) -> dict:
+    """The three batch sizes from one seed's initial weights, the gradient noise, and whether
+    each ordering of the claim holds."""
+    seed(seed_value)
     n = len(X)
     initial = _model(config.hidden).state_dict()
     sizes = {"batch": n, "mini-batch": min(config.mini_batch_size, n), "stochastic": 1}
     # the updates that mini-batch descent makes in all: where SGD is compared with it
     k = math.ceil(n / sizes["mini-batch"]) * config.epochs
     with single_thread_blas():
-        runs = {mode: _train(config, X, y, initial, sizes[mode], k) for mode in MODES}
+        runs = {mode: _train(config, seed_value, X, y, initial, sizes[mode], k)
+                for mode in MODES}
     updates = {mode: r["updates"] for mode, r in runs.items()}
     epoch_loss = {mode: r["epoch_loss"] for mode, r in runs.items()}
     trace_step = {mode: r["steps"] for mode, r in runs.items()}
@@ -152,7 +201,7 @@ def run(config: Config) -> Result:
     epoch_time = {mode: updates[mode] * step_time[mode] for mode in MODES}
     at_k = {mode: trace_loss[mode][trace_step[mode].index(k)] for mode in MODES[1:]}
 
-    noise_sizes, noise, noise_theory = _gradient_noise(initial, config, X, y)
+    noise_sizes, noise, noise_theory = _gradient_noise(initial, config, seed_value, X, y)
     finite = all(math.isfinite(v) for m in MODES for v in epoch_loss[m])
     checks = [
         finite,
@@ -167,31 +216,42 @@ def run(config: Config) -> Result:
         at_k["mini-batch"] < at_k["stochastic"],
         noise[0] > noise[noise_sizes.index(sizes["mini-batch"])] > noise[-1],
     ]
-    return Result(
-        n_samples=n,
-        lr=config.lr,
-        architecture=f"64-{config.hidden}-10",
-        batch_sizes=sizes,
-        updates_per_epoch=updates,
-        epoch_loss=epoch_loss,
-        trace_step=trace_step,
-        trace_loss=trace_loss,
-        trace_time=trace_time,
-        step_time=step_time,
-        epoch_time=epoch_time,
-        increase_fraction=increase,
-        loss_at_step=at_k,
-        loss_at_step_k=k,
-        noise_batch_sizes=noise_sizes,
-        gradient_noise=noise,
-        gradient_noise_theory=noise_theory,
-        initial_weights={name: w.tolist() for name, w in initial.items()},
-        claim_holds=all(checks),
-    )
+    final = {mode: epoch_loss[mode][-1] for mode in MODES}
+    row = {
+        "seed": seed_value,
+        "final batch": final["batch"],
+        "final mini": final["mini-batch"],
+        "final SGD": final["stochastic"],
+        "SGD/mini": final["stochastic"] / final["mini-batch"],
+        "mini/batch": final["mini-batch"] / final["batch"],
+        "SGD raising": increase["stochastic"],
+        "mini @ k": at_k["mini-batch"],
+        "SGD @ k": at_k["stochastic"],
+        "holds": bool(all(checks)),
+    }
+    return {
+        "batch_sizes": sizes,
+        "updates_per_epoch": updates,
+        "epoch_loss": epoch_loss,
+        "trace_step": trace_step,
+        "trace_loss": trace_loss,
+        "trace_time": trace_time,
+        "step_time": step_time,
+        "epoch_time": epoch_time,
+        "increase_fraction": increase,
+        "loss_at_step": at_k,
+        "loss_at_step_k": k,
+        "noise_batch_sizes": noise_sizes,
+        "gradient_noise": noise,
+        "gradient_noise_theory": noise_theory,
+        "initial_weights": {name: w.tolist() for name, w in initial.items()},
+        "row": row,
+    }
 
 
 def _train(
-    config: Config, X: np.ndarray, y: np.ndarray, initial: dict, batch_size: int, k: int
+    config: Config, seed_value: int, X: np.ndarray, y: np.ndarray, initial: dict,
+    batch_size: int, k: int
 ) -> dict:
     """Plain SGD with one batch size from the shared initial weights; the full training loss
     after every one of the first ``trace_steps`` updates, ~150 log-spaced ones, every epoch's
@@ -200,7 +260,7 @@ def _train(
     model.load_state_dict(initial)
     criterion = nn.CrossEntropyLoss()
     opt = optim.SGD(model.parameters(), lr=config.lr)
-    loader = DataLoader((X, y), batch_size=batch_size, shuffle=True, rng=config.seed)
+    loader = DataLoader((X, y), batch_size=batch_size, shuffle=True, rng=seed_value)
 
     def full_loss() -> float:
         with no_grad():
@@ -243,7 +303,7 @@ def _train(
 
 
 def _gradient_noise(
-    initial: dict, config: Config, X: np.ndarray, y: np.ndarray
+    initial: dict, config: Config, seed_value: int, X: np.ndarray, y: np.ndarray
 ) -> tuple[list[int], list[float], list[float]]:
     """The relative error ||g_B - g|| / ||g|| of a batch gradient g_B at the initial weights (g the
     full-data gradient): measured as the RMS over random batches, and from sampling theory.
@@ -265,7 +325,7 @@ def _gradient_noise(
     full = gradient(X, y)
     sigma2 = np.mean([np.sum((gradient(X[i:i + 1], y[i:i + 1]) - full) ** 2) for i in range(n)])
     sizes = sorted(b for b in {1, 4, 16, config.mini_batch_size, 128, 512} if b < n) + [n]
-    rng = np.random.default_rng(config.seed)
+    rng = np.random.default_rng(seed_value)
     measured, theory = [], []
     for b in sizes:
         reps = 1 if b == n else config.noise_batches
