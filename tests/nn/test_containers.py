@@ -175,3 +175,31 @@ def test_residual_refuses_shape_changes():
         nn.Residual(nn.Dense(3))(np.ones((2, 4)))
     with pytest.raises(TypeError, match="Module"):
         nn.Residual("dense")
+
+
+def test_trace_opens_nested_sequentials_with_module_paths():
+    inner = nn.Sequential([nn.Dense(4, activation="tanh"), nn.Dropout(0.5)])
+    model = nn.Sequential([nn.Dense(5, input_dim=3, activation="relu"), inner,
+                           nn.Dense(2)]).eval()
+    x = np.random.default_rng(1).normal(size=(6, 3)).astype(np.float32)
+    steps = model.trace(x)
+    assert [(s.index, s.path) for s in steps] == [(0, "0"), (1, "1.0"), (2, "1.1"), (3, "2")]
+    # the paths are the parameters' prefixes
+    params = dict(model.named_parameters())
+    assert steps[1].layer.weight is params["1.0.weight"]
+    h = np.tanh(np.maximum(x @ model[0].weight.data + model[0].bias.data, 0)
+                @ inner[0].weight.data + inner[0].bias.data)
+    np.testing.assert_allclose(steps[2].output.data, h, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(steps[-1].output.data, model(x).data)
+
+
+def test_collect_activations_leaves_out_layers_that_pass_values_through():
+    from neuralab.train import collect_activations
+
+    model = nn.Sequential([nn.Flatten(), nn.Dense(4, input_dim=6, activation="relu"),
+                           nn.Dropout(0.3), nn.Identity(), nn.Dense(2)])
+    x = np.random.default_rng(2).normal(size=(5, 2, 3)).astype(np.float32)
+    acts = collect_activations(model, x)
+    assert list(acts) == ["dense", "dense_1"]
+    assert model.training  # restored after the evaluation-mode pass
+    np.testing.assert_allclose(acts["dense_1"], model.eval()(x).data, rtol=1e-6)

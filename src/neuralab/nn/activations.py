@@ -183,6 +183,8 @@ class Identity(Module):
     tensor([1.5])
     """
 
+    passes_values_through = True
+
     def forward(self, x: Any) -> Any:
         return x
 

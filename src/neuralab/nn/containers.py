@@ -18,13 +18,17 @@ from .module import Module, _collect, deserialize, register, serialize
 @dataclass
 class TraceStep:
     """One layer of a forward trace (순전파, layer by layer): the layer's output and, for a Dense
-    layer with an activation, the weighted sum z = x W + b before it (``pre_activation``)."""
+    layer with an activation, the weighted sum z = x W + b before it (``pre_activation``).
+
+    ``index`` counts the steps of the trace; ``path`` is the layer's module path in the model
+    (``"2"``, or ``"1.0"`` inside a nested ``Sequential``), the prefix of its parameter names."""
 
     index: int
     name: str
     layer: Module
     output: Any
     pre_activation: Any = None
+    path: str = ""
 
     def __repr__(self) -> str:
         shape = np.shape(self.output.data if isinstance(self.output, Tensor) else self.output)
@@ -113,20 +117,30 @@ class Sequential(Module):
         return x
 
     def trace(self, x: Any) -> list[TraceStep]:
-        """Run the forward pass layer by layer and keep every intermediate output.
+        """Run the forward pass layer by layer and keep every intermediate output; a nested
+        ``Sequential`` is opened up, so every step is one layer.  The one walk over a model's
+        layers: activation statistics (``train.collect_activations``) are built on it.
 
         >>> for step in model.trace(x):
         ...     print(step.name, step.output.shape)
         """
-        steps = []
+        steps: list[TraceStep] = []
+        self._trace_into(x, steps, "")
+        return steps
+
+    def _trace_into(self, x: Any, steps: list[TraceStep], prefix: str) -> Any:
         for i, layer in enumerate(self._layers):
+            path = f"{prefix}{i}"
+            if isinstance(layer, Sequential):
+                x = layer._trace_into(x, steps, path + ".")
+                continue
             z = None
             if getattr(layer, "activation", None) is not None and hasattr(layer, "forward_steps"):
                 z, x = layer.forward_steps(x)
             else:
                 x = layer(x)
-            steps.append(TraceStep(i, layer.name, layer, x, z))
-        return steps
+            steps.append(TraceStep(len(steps), layer.name, layer, x, z, path))
+        return x
 
     def summary(self, input_shape: Any = None, print_fn: Callable[[str], Any] = print) -> None:
         """Print a Keras-style table: layer name and type, output shape, parameter count, and the

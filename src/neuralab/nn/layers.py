@@ -168,6 +168,8 @@ class Flatten(Module):
     (8, 784)
     """
 
+    passes_values_through = True
+
     def forward(self, x: Any) -> Tensor:
         shape = np.shape(x.data if isinstance(x, Tensor) else x)
         if len(shape) == 0:
@@ -190,6 +192,8 @@ class Dropout(Module):
     >>> drop(np.ones((2, 4)))          # zeros and 2.0s
     >>> drop.eval()(np.ones((2, 4)))   # unchanged
     """
+
+    passes_values_through = True
 
     def __init__(self, p: float = 0.5, rng: Any = None) -> None:
         super().__init__()

@@ -101,6 +101,9 @@ class Module:
     """
 
     training: bool = True
+    #: True for a layer whose output holds its input's values, at most reshaped, in evaluation
+    #: mode (Dropout, Flatten, Identity): activation statistics leave such layers out.
+    passes_values_through: bool = False
     _name: str | None = None
     _buffer_names: tuple[str, ...] = ()
 

@@ -110,56 +110,39 @@ class GradientStats(Callback):
         self.epochs = [int(e) for e in state["epochs"]]
 
 
-_PASS_THROUGH = {"Dropout", "Flatten", "Reshape", "Identity", "InputLayer", "AlphaDropout"}
-
-
-def _layers_of(model: Any) -> list[tuple[str, Any]]:
-    """(path, layer) in forward order for Sequential-like models (nested ones flattened)."""
-    layers = getattr(model, "layers", None)
-    if layers is None:
-        return []
-    out = []
-    children = dict((id(m), n) for n, m in model.named_children()) \
-        if hasattr(model, "named_children") else {}
-    for i, layer in enumerate(layers):
-        path = children.get(id(layer), str(i))
-        inner = _layers_of(layer)
-        if inner:
-            out.extend((f"{path}.{p}", m) for p, m in inner)
-        else:
-            out.append((path, layer))
-    return out
-
-
 def collect_activations(model: Any, x: Any) -> dict[str, np.ndarray]:
     """The output of every layer of a Sequential model for inputs ``x``, in evaluation mode and
-    without a graph: ``{layer name: array (N, ...)}`` in forward order (Dropout, Flatten and
-    similar pass-through layers are left out).  For activation histograms (the initialization lab).
+    without a graph: ``{layer name: array (N, ...)}`` in forward order (layers that only pass
+    values through, ``passes_values_through``: Dropout, Flatten, Identity, are left out).  For
+    activation histograms (the initialization lab).  Built on ``Sequential.trace``.
 
     >>> acts = collect_activations(model, x[:1000])
     >>> for i, (name, a) in enumerate(acts.items()): axes[i].hist(a.ravel(), bins=30)
     """
-    layers = _layers_of(model)
-    if not layers:
+    trace = getattr(model, "trace", None)
+    if trace is None:
         raise TypeError(
-            f"collect_activations needs a Sequential-like model (with `.layers`), got "
+            f"collect_activations needs a Sequential model (with `.trace`), got "
             f"{type(model).__name__}"
         )
-    labels = _layer_labels(model, [p for p, _ in layers])
     was_training = getattr(model, "training", True)
     model.eval()
-    out: dict[str, np.ndarray] = {}
     try:
         with no_grad():
-            h: Any = x
-            for path, layer in layers:
-                h = layer(h)
-                if type(layer).__name__ not in _PASS_THROUGH:
-                    out[labels[path]] = np.asarray(h.data if hasattr(h, "data") else h)
+            steps = trace(x)
     finally:
         if was_training:
             model.train()
-    return out
+    labels = _layer_labels(model, [step.path for step in steps])
+    return {
+        labels[step.path]: np.asarray(_data(step.output))
+        for step in steps
+        if not step.layer.passes_values_through
+    }
+
+
+def _data(x: Any) -> Any:
+    return x.data if hasattr(x, "data") else x
 
 
 class ActivationStats(Callback):
