@@ -34,7 +34,7 @@ CLAIM = (
     "Too small a learning rate (학습률) makes training slow, too large a one makes the loss "
     "oscillate and then diverge; a learning-rate schedule (학습률 감쇠: step, exponential, cosine "
     "with warmup, reduce on plateau) lets training start with a large rate and still settle at a "
-    "lower loss than the same rate kept constant."
+    "lower loss than the same rate kept constant. Decided for every seed of `seeds`."
 )
 CONCEPTS = [11, 12]
 
@@ -51,11 +51,12 @@ class Config:
     schedule_lr: float = 0.2
     last_epochs: int = 10
     parabola_steps: int = 20
-    seed: int = 0
+    #: each seed repeats the network part: new initial weights and shuffling
+    seeds: tuple[int, ...] = (0, 1, 2)
 
     @classmethod
     def quick(cls) -> Config:
-        return cls(lrs=(1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0), epochs=40, last_epochs=5)
+        return cls(lrs=(1e-4, 1e-2, 0.1, 1.0, 10.0), epochs=40, last_epochs=5)
 
 
 @dataclass
@@ -72,6 +73,8 @@ class Result:
     schedule_curves: dict[str, list[float]]
     schedule_level: dict[str, float]
     last_epochs: int
+    seeds: list[int] = field(default_factory=list)
+    per_seed: list[dict] = field(default_factory=list)
     claim_holds: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -96,6 +99,18 @@ class Result:
         for name in SCHEDULES:
             lines.append(f"  {name:<14} {self.schedule_level[name]:.4f}  (final lr "
                          f"{self.schedule_lr_curves[name][-1]:.3g})")
+        lines += ["", f"per seed (the tables above are seed {self.seeds[0]}): best rate, "
+                  "constant-rate level, the worst schedule's level / constant, checks:",
+                  f"{'seed':>6} {'best lr':>8} {'constant':>9} {'worst/const':>12}  claim"]
+        for row in self.per_seed:
+            lines.append(f"{row['seed']:>6} {row['best_lr']:>8g} {row['constant']:>9.4f} "
+                         f"{row['worst/const']:>12.4f}  {'holds' if row['holds'] else 'FAILS'}")
+        for label, f in (("median", np.median), ("min", np.min), ("max", np.max)):
+            lines.append(f"{label:>6} {f([r['best_lr'] for r in self.per_seed]):>8g} "
+                         f"{f([r['constant'] for r in self.per_seed]):>9.4f} "
+                         f"{f([r['worst/const'] for r in self.per_seed]):>12.4f}")
+        held = sum(r["holds"] for r in self.per_seed)
+        lines.append(f"the claim holds for {held} of {len(self.per_seed)} seeds")
         return "\n".join(lines)
 
 
@@ -140,15 +155,15 @@ def _make_schedule(name: str, opt: optim.Optimizer, epochs: int) -> optim.LRSche
     return optim.ReduceLROnPlateau(opt, factor=0.5, patience=3)
 
 
-def _train(config: Config, X: np.ndarray, y: np.ndarray, initial: dict, lr: float,
-           schedule: str = "constant") -> tuple[list[float], list[float]]:
+def _train(config: Config, seed_value: int, X: np.ndarray, y: np.ndarray, initial: dict,
+           lr: float, schedule: str = "constant") -> tuple[list[float], list[float]]:
     """The full training loss before training and after every epoch, and the rate of each epoch."""
     model = _model(config.hidden)
     model.load_state_dict(initial)
     opt = optim.SGD(model.parameters(), lr=lr)
     trainer = Trainer(model, nn.MSELoss(), opt, scheduler=_make_schedule(schedule, opt,
                                                                           config.epochs),
-                      rng=config.seed)
+                      rng=seed_value)
     start = trainer.evaluate(X, y)["loss"]
     # a diverging run overflows on purpose: its inf and nan are the result, not a bug
     with np.errstate(over="ignore", invalid="ignore"):
@@ -180,6 +195,25 @@ def _parabola(lr: float, steps: int) -> list[float]:
 
 
 def run(config: Config) -> Result:
+    """The experiment once per seed; the figures and tables show the first seed, and the claim
+    holds only if every check holds for every seed."""
+    if not config.seeds or len(set(config.seeds)) != len(config.seeds):
+        raise ValueError(f"learning-rate expected one or more distinct `seeds`, got "
+                         f"{config.seeds!r}")
+    results = [_run_seed(config, s) for s in config.seeds]
+    first = results[0]
+    first.seeds = list(config.seeds)
+    first.per_seed = [
+        {"seed": s, "best_lr": r.best_lr, "constant": r.schedule_level["constant"],
+         "worst/const": max(r.schedule_level[n] for n in SCHEDULES[1:])
+         / r.schedule_level["constant"], "holds": r.claim_holds}
+        for s, r in zip(config.seeds, results)
+    ]
+    first.claim_holds = all(r.claim_holds for r in results)
+    return first
+
+
+def _run_seed(config: Config, seed_value: int) -> Result:
     if len(config.lrs) < 3 or any(lr <= 0 for lr in config.lrs):
         raise ValueError(f"learning-rate expected at least 3 positive `lrs`, got {config.lrs}")
     if config.epochs < 4 or not 1 <= config.last_epochs <= config.epochs:
@@ -187,7 +221,7 @@ def run(config: Config) -> Result:
             "learning-rate expected `epochs` >= 4 and 1 <= `last_epochs` <= `epochs`, got "
             f"{config.epochs} and {config.last_epochs}"
         )
-    seed(config.seed)
+    seed(seed_value)
     paths = {_key(lr): _parabola(lr, config.parabola_steps) for lr in PARABOLA_LRS}
 
     X, y = _diabetes()
@@ -196,7 +230,7 @@ def run(config: Config) -> Result:
     curves, level, rises, status = {}, {}, {}, {}
     for lr in lrs:
         key = _key(lr)
-        curves[key], _ = _train(config, X, y, initial, lr)
+        curves[key], _ = _train(config, seed_value, X, y, initial, lr)
         level[key] = _level(curves[key], config)
         rises[key] = float(np.mean(np.diff(curves[key]) > 0))
     best = min(level, key=level.get)
@@ -213,7 +247,8 @@ def run(config: Config) -> Result:
 
     lr_curves, sched_curves, sched_level = {}, {}, {}
     for name in SCHEDULES:
-        sched_curves[name], used = _train(config, X, y, initial, config.schedule_lr, name)
+        sched_curves[name], used = _train(config, seed_value, X, y, initial,
+                                         config.schedule_lr, name)
         sched_level[name] = _level(sched_curves[name], config)
         if name in ("constant", "plateau"):
             lr_curves[name] = used  # the plateau schedule depends on the losses: no closed form
