@@ -170,3 +170,22 @@ def test_get_metric_registry(monkeypatch):
     register_metric("always_one", lambda y_true, y_pred: 1.0)
     assert get_metric("always_one")([0], [1]) == 1.0
     assert "always_one" in available_metrics()
+
+
+def test_labels_from_outputs_one_decision_for_every_kind_of_output():
+    from neuralab.train.metrics import labels_from_outputs
+
+    p = np.array([0.2, 0.5, 0.7, 0.99])
+    logits = np.log(p / (1 - p))
+    # the same decision whatever the outputs are: above probability 0.5 (0.5 itself is class 0)
+    expected = [0, 0, 1, 1]
+    np.testing.assert_array_equal(labels_from_outputs(p), expected)
+    np.testing.assert_array_equal(labels_from_outputs(p[:, None]), expected)
+    np.testing.assert_array_equal(labels_from_outputs(logits[:, None], "logits"), expected)
+    np.testing.assert_array_equal(labels_from_outputs(np.log(p), "log_probabilities"), expected)
+    scores = np.array([[0.1, 0.7, 0.2], [3.0, -1.0, 0.0]])
+    np.testing.assert_array_equal(labels_from_outputs(scores, "logits"), [1, 0])
+    multi = np.array([[0.9, 0.1], [0.4, 0.6]])
+    np.testing.assert_array_equal(labels_from_outputs(multi, multilabel=True), [[1, 0], [0, 1]])
+    with pytest.raises(ValueError, match="kind 'probabilities', 'logits'"):
+        labels_from_outputs(p, kind="odds")

@@ -2,7 +2,7 @@
 
 Classification metrics take labels or scores: ``y_true`` as class labels (N,) or one-hot rows
 (N, K); ``y_pred`` as labels (N,), class scores (N, K) (probabilities or logits: the largest wins),
-or one binary probability per sample ((N,) or (N, 1) floats, thresholded at 0.5).  Regression
+or one binary probability per sample ((N,) or (N, 1) floats, 1 above 0.5).  Regression
 metrics take values of the same size ((N,) and (N, 1) are matched, never broadcast to (N, N)).
 All are computed in float64 and returned as Python floats.
 
@@ -13,6 +13,7 @@ All are computed in float64 and returned as Python floats.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -31,7 +32,40 @@ def _is_integral(a: np.ndarray) -> bool:
     return a.dtype.kind in "biu" or bool(np.all(a == np.round(a)))
 
 
-def _labels(y: Any, name: str, threshold: float = 0.5) -> np.ndarray:
+# the decision threshold of one binary output, by what the output is
+_THRESHOLDS = {"probabilities": 0.5, "logits": 0.0, "log_probabilities": math.log(0.5)}
+
+
+def labels_from_outputs(
+    outputs: Any, kind: str = "probabilities", multilabel: bool = False
+) -> np.ndarray:
+    """Class labels from a model's outputs: the argmax over K > 1 columns, or, for one output
+    column ((N,) or (N, 1)), 1 where the output is above the threshold of its ``kind``
+    (probability 0.5, logit 0, log-probability log 0.5: the same decision), shape (N,).
+
+    ``multilabel=True`` (several independent sigmoid outputs) thresholds every element and keeps
+    the shape (N, K).  The one place where outputs become labels: the trainer's
+    ``predict_classes`` and the metrics use it.
+
+    >>> labels_from_outputs(np.array([[0.2], [0.7]]))
+    array([0, 1])
+    >>> labels_from_outputs(np.array([[-1.0, 3.0], [2.0, 0.5]]), kind="logits")
+    array([1, 0])
+    """
+    if kind not in _THRESHOLDS:
+        raise ValueError(
+            f"labels_from_outputs expected kind 'probabilities', 'logits' or 'log_probabilities', "
+            f"got {kind!r}"
+        )
+    a = _array(outputs)
+    single = a.ndim == 1 or (a.ndim == 2 and a.shape[-1] == 1)
+    if multilabel or single:
+        labels = (a > _THRESHOLDS[kind]).astype(np.int64)
+        return labels.reshape(len(a)) if single else labels
+    return a.argmax(axis=-1)
+
+
+def _labels(y: Any, name: str) -> np.ndarray:
     """Class labels from labels, one-hot rows, class scores or binary probabilities."""
     a = _array(y)
     if a.ndim == 2 and a.shape[1] > 1:
@@ -42,7 +76,7 @@ def _labels(y: Any, name: str, threshold: float = 0.5) -> np.ndarray:
         raise ValueError(f"{name} expected labels (N,), scores (N, K) or probabilities (N, 1), "
                          f"got shape {a.shape}")
     if a.dtype.kind == "f" and not _is_integral(a):
-        return (a >= threshold).astype(np.int64)  # binary probabilities
+        return labels_from_outputs(a)  # binary probabilities
     if a.dtype.kind == "f":
         return a.astype(np.int64)
     return a
@@ -251,5 +285,5 @@ def get_metric(name: str | Metric, **kwargs: Any) -> Metric:
 
 __all__ = [
     "accuracy", "accuracy_within", "available_metrics", "confusion_matrix", "f1", "get_metric",
-    "mae", "mse", "precision", "r2", "recall", "register_metric", "rmse",
+    "labels_from_outputs", "mae", "mse", "precision", "r2", "recall", "register_metric", "rmse",
 ]

@@ -43,6 +43,7 @@ from ..optim.lr_scheduler import LRScheduler
 from ..random import get_rng
 from . import callbacks as cbks
 from .checkpoint import apply_callback_states, load_checkpoint
+from .metrics import labels_from_outputs
 
 __all__ = ["Trainer"]
 
@@ -388,13 +389,7 @@ class Trainer:
     def _labels_from_outputs(self, out: np.ndarray) -> np.ndarray:
         """argmax over classes, or (binary losses, one output column) a threshold at logit 0 /
         probability 0.5, shape (N,); several binary outputs keep their shape (N, k)."""
-        single = out.ndim == 1 or (out.ndim == 2 and out.shape[-1] == 1)
-        if self._task == "binary" or single:
-            kind = self._kind_of_outputs()
-            threshold = {"logits": 0.0, "log_probabilities": math.log(0.5)}.get(kind, 0.5)
-            labels = (out > threshold).astype(np.int64)
-            return labels.reshape(len(out)) if single else labels
-        return out.argmax(axis=-1)
+        return labels_from_outputs(out, self._kind_of_outputs(), multilabel=self._task == "binary")
 
     # ------------------------------------------------------------------ prediction
     def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
