@@ -492,3 +492,50 @@ def test_terminate_on_nan_never_restores_non_finite_weights(capsys):
     assert guard.stop_training
     _assert_state_equal(model, good)
     assert "restored to the start of epoch 1" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------- one owner of "better"
+@pytest.mark.parametrize("cls", [EarlyStopping, ReduceLROnPlateau,
+                                 lambda **kw: ModelCheckpoint("m.safetensors", **kw)])
+def test_monitors_share_one_answer_to_which_direction_is_better(cls):
+    assert cls(monitor="val_loss").mode == "min"
+    assert cls(monitor="val_acc").mode == "max"  # an alias of accuracy
+    assert cls(monitor="rmse").mode == "min"
+    assert cls(monitor="val_r2").mode == "max"
+    assert cls(monitor="val_within", mode="max").mode == "max"
+    # a name the library cannot know is refused, not guessed (Keras 3 does the same)
+    with pytest.raises(ValueError, match="cannot tell whether a larger or a smaller 'val_within'"):
+        cls(monitor="val_within")
+
+
+def test_a_registered_metric_declares_its_direction_to_monitors_and_search(monkeypatch):
+    from neuralab.train import metrics
+
+    # a registration that does not outlive the test
+    monkeypatch.setattr(metrics, "_REGISTRY", metrics._REGISTRY.copy())
+    monkeypatch.setattr(metrics, "_DIRECTIONS", dict(metrics._DIRECTIONS))
+
+    def misses(y_true, y_pred):
+        return float(np.mean(np.asarray(y_true) != np.asarray(y_pred)))
+
+    metrics.register_metric("misses", misses, greater_is_better=False)
+    assert metrics.better_direction("val_misses") == "min"
+    assert EarlyStopping(monitor="val_misses").mode == "min"
+    search = nl.train.RandomSearch(lambda p: None, {"a": [1]}, metric="misses")
+    assert search._resolve_mode() == "min"
+    # a callable scorer that declares nothing is maximized (scikit-learn's convention)
+    assert nl.train.RandomSearch(lambda p: None, {"a": [1]},
+                                 metric=lambda t, p: 0.0)._resolve_mode() == "max"
+
+
+def test_model_checkpoint_saves_only_improvements_larger_than_min_delta(tmp_path):
+    model = _model()
+    ckpt = ModelCheckpoint(tmp_path / "best-{epoch}.safetensors", monitor="val_loss",
+                           save_best_only=True, min_delta=0.1)
+    ckpt.set_trainer(type("T", (), {"model": model})())
+    for epoch, value in enumerate([1.0, 0.95, 0.85, 0.5]):
+        ckpt.on_epoch_end(epoch, {"val_loss": value})
+    # 0.95 does not beat 1.0 by more than 0.1; 0.85 does (by 0.15), then 0.5 beats 0.85
+    saved = sorted(p.name for p in tmp_path.iterdir())
+    assert saved == ["best-1.safetensors", "best-3.safetensors", "best-4.safetensors"]
+    assert ckpt.best == 0.5 and ckpt.best_epoch == 3

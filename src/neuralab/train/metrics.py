@@ -257,11 +257,49 @@ _REGISTRY: Registry[Metric] = Registry("metric", {
             "root_mean_squared_error": "rmse", "mean_absolute_error": "mae", "r2_score": "r2"})
 
 
-def register_metric(name: str, fn: Metric) -> None:
-    """Make ``fn(y_true, y_pred)`` available as ``get_metric(name)``."""
+# which direction is better, for every registered metric (the one table: monitors such as
+# EarlyStopping and the hyperparameter search ask `better_direction`)
+_DIRECTIONS: dict[Any, str] = {
+    accuracy: "max", precision: "max", recall: "max", f1: "max", r2: "max",
+    accuracy_within: "max", mse: "min", rmse: "min", mae: "min",
+}
+
+
+def register_metric(name: str, fn: Metric, greater_is_better: bool | None = None) -> None:
+    """Make ``fn(y_true, y_pred)`` available as ``get_metric(name)``; ``greater_is_better``
+    lets monitors (``EarlyStopping(mode="auto")``, ``ModelCheckpoint``, the search) know which
+    direction is an improvement."""
     if not callable(fn):
         raise TypeError(f"register_metric expected a callable (y_true, y_pred), got {fn!r}")
     _REGISTRY.register(name, fn)
+    if greater_is_better is not None:
+        _DIRECTIONS[fn] = "max" if greater_is_better else "min"
+
+
+def better_direction(name: str | Metric) -> str | None:
+    """``"max"`` when larger values of the metric or history key are better, ``"min"`` when
+    smaller ones are, ``None`` when the library cannot know.
+
+    A ``val_`` prefix is ignored; ``loss`` is minimized; a registered metric answers with its
+    declared direction (its aliases too: ``"acc"``, ``"mean_squared_error"``); a callable answers
+    with its ``greater_is_better`` attribute, if it has one.
+
+    >>> better_direction("val_accuracy"), better_direction("loss"), better_direction("rmse")
+    ('max', 'min', 'min')
+    """
+    if callable(name):
+        flag = getattr(name, "greater_is_better", None)
+        if flag is not None:
+            return "max" if flag else "min"
+        return _DIRECTIONS.get(getattr(name, "func", name))  # a bound get_metric(..., **kw)
+    base = name[4:] if name.startswith("val_") else name
+    if base == "loss":
+        return "min"
+    try:
+        fn = _REGISTRY.lookup(base)
+    except (KeyError, ValueError):
+        return None
+    return _DIRECTIONS.get(fn)
 
 
 def available_metrics() -> list[str]:
@@ -284,6 +322,7 @@ def get_metric(name: str | Metric, **kwargs: Any) -> Metric:
 
 
 __all__ = [
-    "accuracy", "accuracy_within", "available_metrics", "confusion_matrix", "f1", "get_metric",
+    "accuracy", "accuracy_within", "available_metrics", "better_direction", "confusion_matrix",
+    "f1", "get_metric",
     "labels_from_outputs", "mae", "mse", "precision", "r2", "recall", "register_metric", "rmse",
 ]

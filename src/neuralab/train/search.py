@@ -37,7 +37,7 @@ import numpy as np
 
 from ..data.split import KFold, train_test_split
 from ..random import get_rng, seed as _seed_library
-from .metrics import get_metric
+from .metrics import better_direction, get_metric
 
 __all__ = [
     "Choice", "Distribution", "GridSearch", "IntUniform", "LogUniform", "RandomSearch",
@@ -46,9 +46,6 @@ __all__ = [
 
 Seed = np.random.Generator | int | None
 
-# Metrics where smaller is better; any other metric is maximized (mode="auto").
-_MINIMIZED = {"loss", "mse", "rmse", "mae", "mean_squared_error", "root_mean_squared_error",
-              "mean_absolute_error"}
 _RESERVED = {"rank", "trial", "params", "score", "score_std", "fold_scores"}
 
 
@@ -384,10 +381,9 @@ class _Search:
         if self.metric is None:
             # a Trainer's loss is minimized, an estimator's score() maximized
             return "min" if self._last_was_trainer else "max"
-        name = self.metric if isinstance(self.metric, str) else \
-            getattr(self.metric, "__name__", "")
-        return "min" if name.lower() in _MINIMIZED or "loss" in name.lower() \
-            or "error" in name.lower() else "max"
+        # the metric's declared direction (better_direction, as the monitors ask it); a scorer
+        # that declares none is maximized, scikit-learn's convention for scores
+        return better_direction(self.metric) or "max"
 
     def table(self, max_rows: int | None = None) -> str:
         """The results as text, best first: rank, hyperparameters, score and its spread over

@@ -36,6 +36,7 @@ from .monitors import (
     EarlyStopping,
     LearningRateScheduler,
     ModelCheckpoint,
+    MonitorCallback,
     ReduceLROnPlateau,
     TerminateOnNaN,
 )
@@ -44,5 +45,6 @@ from .stats import ActivationStats, GradientStats, collect_activations
 __all__ = [
     "ActivationStats", "BackupAndRestore", "CSVLogger", "Callback", "EarlyStopping",
     "GradientStats", "History", "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint",
+    "MonitorCallback",
     "ProgressBar", "ReduceLROnPlateau", "TerminateOnNaN", "collect_activations",
 ]

@@ -12,25 +12,27 @@ import numpy as np
 
 from ...optim.lr_scheduler import LRScheduler
 from ..protocol import Callback
+from ..metrics import better_direction
 from .display import _format_value
 
 
-# metric names for which larger is better ("auto" mode of monitors)
-_MAX_METRICS = ("acc", "accuracy", "precision", "recall", "f1", "auc", "r2", "within")
-
-
 # ---------------------------------------------------------------------- monitors
-def _resolve_mode(mode: str, monitor: str, who: str) -> str:
+def resolve_mode(mode: str, monitor: str, who: str) -> str:
+    """``"min"`` or ``"max"``: ``mode`` itself, or for ``"auto"`` the direction the metric
+    declares (:func:`neuralab.train.metrics.better_direction`); an unknown name is refused, as
+    Keras 3 does, rather than guessed."""
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"{who} expected mode 'auto', 'min' or 'max', got {mode!r}")
     if mode != "auto":
         return mode
-    base = monitor[4:] if monitor.startswith("val_") else monitor
-    if base == "loss" or "loss" in base or "error" in base:
-        return "min"
-    if any(base == m or base.startswith(m) or base.endswith(m) for m in _MAX_METRICS):
-        return "max"
-    return "min"
+    direction = better_direction(monitor)
+    if direction is None:
+        raise ValueError(
+            f"{who} cannot tell whether a larger or a smaller {monitor!r} is better; pass "
+            "mode='min' or mode='max' (or register the metric with "
+            "register_metric(name, fn, greater_is_better=...))"
+        )
+    return direction
 
 
 def _monitored(
@@ -64,13 +66,51 @@ def _copy_state(obj: Any) -> Any:
     return obj
 
 
-class EarlyStopping(Callback):
+class MonitorCallback(Callback):
+    """Base of the callbacks that watch one value of the epoch logs (``monitor``) and act when it
+    improves or stops improving: it owns which direction is better (``mode``) and how much is an
+    improvement (``min_delta``), for :class:`EarlyStopping`, :class:`ModelCheckpoint` and
+    :class:`ReduceLROnPlateau`.
+
+    ``value`` improves on ``reference`` when ``value < reference - min_delta`` (mode "min") or
+    ``value > reference + min_delta`` (mode "max"); mode "auto" asks the metric
+    (:func:`~neuralab.train.metrics.better_direction`: ``loss`` and errors down, accuracy up).
+    """
+
+    def __init__(self, monitor: str, mode: str = "auto", min_delta: float = 0.0) -> None:
+        who = type(self).__name__
+        if not isinstance(monitor, str) or not monitor:
+            raise ValueError(f"{who} expected a history key for `monitor`, got {monitor!r}")
+        if not isinstance(min_delta, (int, float)) or isinstance(min_delta, bool) \
+                or not math.isfinite(min_delta):
+            raise ValueError(f"{who} expected a finite number for `min_delta`, got {min_delta!r}")
+        self.monitor = monitor
+        self.mode = resolve_mode(mode, monitor, who)
+        self.min_delta = abs(float(min_delta))
+        self._warned: set[str] = set()
+
+    @property
+    def worst(self) -> float:
+        """The starting "best so far": every finite value improves on it."""
+        return math.inf if self.mode == "min" else -math.inf
+
+    def improves(self, value: float, reference: float) -> bool:
+        if self.mode == "min":
+            return value < reference - self.min_delta
+        return value > reference + self.min_delta
+
+    def monitored(self, logs: dict[str, Any] | None) -> float | None:
+        """The monitored value from the logs (a warning, once, when it is missing)."""
+        return _monitored(logs, self.monitor, type(self).__name__, self._warned)
+
+
+class EarlyStopping(MonitorCallback):
     """Stop when a monitored quantity has stopped improving (조기 종료), as Keras' callback.
 
     After each epoch from ``start_from_epoch`` on, the value ``v`` of ``monitor`` is compared
     with the best so far: it improves when ``v < best - min_delta`` (mode "min") or
-    ``v > best + min_delta`` (mode "max"; "auto" picks "max" for accuracy-like names).  Training
-    stops after ``patience`` epochs in a row without improvement.  With
+    ``v > best + min_delta`` (mode "max"; "auto" asks the metric, see :class:`MonitorCallback`).
+    Training stops after ``patience`` epochs in a row without improvement.  With
     ``restore_best_weights=True`` the model gets back the weights (and buffers) of the best epoch
     when training ends, whether it stopped early or ran out of epochs.
 
@@ -98,13 +138,9 @@ class EarlyStopping(Callback):
                 raise ValueError(
                     f"EarlyStopping expected a non-negative integer for `{what}`, got {value!r}"
                 )
-        if not isinstance(min_delta, (int, float)) or isinstance(min_delta, bool):
-            raise ValueError(f"EarlyStopping expected a number for `min_delta`, got {min_delta!r}")
-        self.monitor = monitor
-        self.min_delta = abs(float(min_delta))
+        super().__init__(monitor, mode, min_delta)
         self.patience = int(patience)
         self.verbose = verbose
-        self.mode = _resolve_mode(mode, monitor, "EarlyStopping")
         self.baseline = baseline
         self.restore_best_weights = bool(restore_best_weights)
         self.start_from_epoch = int(start_from_epoch)
@@ -113,21 +149,16 @@ class EarlyStopping(Callback):
     def _reset(self) -> None:
         self.wait = 0
         self.stopped_epoch = 0
-        self.best: float = math.inf if self.mode == "min" else -math.inf
+        self.best: float = self.worst
         self.best_epoch = 0
         self.best_weights: dict[str, np.ndarray] | None = None
-        self._warned: set[str] = set()
-
-    def _improves(self, value: float, reference: float) -> bool:
-        if self.mode == "min":
-            return value < reference - self.min_delta
-        return value > reference + self.min_delta
+        self._warned = set()
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._reset()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        value = _monitored(logs, self.monitor, "EarlyStopping", self._warned)
+        value = self.monitored(logs)
         if value is None or epoch < self.start_from_epoch:
             return
         if self.restore_best_weights and self.best_weights is None:
@@ -135,12 +166,12 @@ class EarlyStopping(Callback):
             self.best_weights = self.model.state_dict()
             self.best_epoch = epoch
         self.wait += 1
-        if self._improves(value, self.best):
+        if self.improves(value, self.best):
             self.best = value
             self.best_epoch = epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.state_dict()
-            if self.baseline is None or self._improves(value, float(self.baseline)):
+            if self.baseline is None or self.improves(value, float(self.baseline)):
                 self.wait = 0
             return
         if self.wait >= self.patience and epoch > 0:
@@ -180,8 +211,9 @@ class EarlyStopping(Callback):
 
 
 # ---------------------------------------------------------------------- checkpoints
-class ModelCheckpoint(Callback):
-    """Save the model after every epoch, or only when ``monitor`` improves (``save_best_only``).
+class ModelCheckpoint(MonitorCallback):
+    """Save the model after every epoch, or only when ``monitor`` improves (``save_best_only``:
+    by more than ``min_delta``, in the direction of ``mode``, see :class:`MonitorCallback`).
 
     ``path`` may hold format fields filled from the epoch (1-based, as Keras) and the logs:
     ``"ckpt/model-{epoch:03d}-{val_loss:.3f}.safetensors"``.  The file is the format of
@@ -205,17 +237,16 @@ class ModelCheckpoint(Callback):
         mode: str = "auto",
         save_weights_only: bool = False,
         verbose: int = 0,
+        min_delta: float = 0.0,
     ) -> None:
+        super().__init__(monitor, mode, min_delta)
         self.path = os.fspath(path)
-        self.monitor = monitor
         self.save_best_only = bool(save_best_only)
-        self.mode = _resolve_mode(mode, monitor, "ModelCheckpoint")
         self.save_weights_only = bool(save_weights_only)
         self.verbose = verbose
-        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best = self.worst
         self.best_epoch: int | None = None
         self.last_saved: str | None = None
-        self._warned: set[str] = set()
 
     def _filename(self, epoch: int, logs: dict[str, Any]) -> str:
         try:
@@ -229,11 +260,8 @@ class ModelCheckpoint(Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
         if self.save_best_only:
-            value = _monitored(logs, self.monitor, "ModelCheckpoint", self._warned)
-            if value is None:
-                return
-            better = value < self.best if self.mode == "min" else value > self.best
-            if not better:
+            value = self.monitored(logs)
+            if value is None or not self.improves(value, self.best):
                 return
             self.best, self.best_epoch = value, epoch
         path = self._filename(epoch, logs)
@@ -347,7 +375,7 @@ class LearningRateScheduler(Callback):
             self.schedule.load_state_dict(state["schedule"])
 
 
-class ReduceLROnPlateau(Callback):
+class ReduceLROnPlateau(MonitorCallback):
     """Multiply the learning rate by ``factor`` when ``monitor`` stops improving (Keras' callback
     over :class:`neuralab.optim.ReduceLROnPlateau`).
 
@@ -370,15 +398,14 @@ class ReduceLROnPlateau(Callback):
         cooldown: int = 0,
         min_lr: float = 0.0,
     ) -> None:
-        self.monitor = monitor
-        self.mode = _resolve_mode(mode, monitor, "ReduceLROnPlateau")
+        super().__init__(monitor, mode, min_delta)
+        # the schedule applies the same rule as improves(): beat the best by min_delta (absolute)
         self.kwargs = dict(
-            mode=self.mode, factor=factor, patience=patience, threshold=min_delta,
+            mode=self.mode, factor=factor, patience=patience, threshold=self.min_delta,
             threshold_mode="abs", cooldown=cooldown, min_lr=min_lr,
         )
         self.verbose = verbose
         self.scheduler: Any = None
-        self._warned: set[str] = set()
         from ...autograd import Tensor
         from ...optim import SGD
         from ...optim.lr_scheduler import ReduceLROnPlateau as _Plateau
@@ -391,7 +418,7 @@ class ReduceLROnPlateau(Callback):
         self.scheduler = self._cls(self.trainer.optimizer, **self.kwargs)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        value = _monitored(logs, self.monitor, "ReduceLROnPlateau", self._warned)
+        value = self.monitored(logs)
         if value is None:
             return
         before = float(self.trainer.optimizer.lr)
