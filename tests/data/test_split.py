@@ -272,3 +272,42 @@ def test_cross_validate_rejects_bad_cv_and_inconsistent_metrics():
     calls = iter([{"a": 1.0}, {"b": 2.0}])
     with pytest.raises(ValueError, match="fold 1 returned metrics"):
         cross_validate(lambda *a: next(calls), X, y, cv=KFold(2))
+
+
+def test_cross_validate_and_the_search_walk_the_same_scaled_folds():
+    from neuralab.data import StandardScaler
+    from neuralab.data.split import KFold, cross_validate, fold_parts
+    from neuralab.train import GridSearch
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(5.0, 2.0, size=(30, 2))
+    y = rng.normal(size=30)
+    seen_cv, seen_search = [], []
+
+    def score(X_tr, y_tr, X_va, y_va):
+        seen_cv.append((X_tr.copy(), X_va.copy()))
+        return 0.0
+
+    class Recorder:
+        def __init__(self, params):
+            pass
+
+        def fit(self, x, y, **kwargs):
+            self.x_train = x.copy()
+
+        def score(self, x, y):  # called on the held-out part
+            seen_search.append((self.x_train, x.copy()))
+            return 0.0
+
+    cross_validate(score, X, y, cv=KFold(3, shuffle=True, seed=1), scaler=StandardScaler)
+    GridSearch(Recorder, {"a": [1]}, refit=False).fit(
+        X, y, cv=KFold(3, shuffle=True, seed=1), scaler=StandardScaler)
+    expected = list(fold_parts(X, y, KFold(3, shuffle=True, seed=1), StandardScaler))
+    assert len(seen_cv) == len(seen_search) == 3
+    for (cv_tr, cv_va), (s_tr, s_va), (e_tr, _, e_va, _) in zip(seen_cv, seen_search, expected):
+        np.testing.assert_array_equal(cv_tr, s_tr)
+        np.testing.assert_array_equal(cv_va, s_va)
+        np.testing.assert_array_equal(cv_tr, e_tr)
+        # scaled on the training part only: mean 0 there, not on the held-out part
+        np.testing.assert_allclose(e_tr.mean(axis=0), 0.0, atol=1e-6)  # float32 output
+        assert np.all(np.abs(e_va.mean(axis=0)) > 1e-6)

@@ -174,7 +174,9 @@ def test_scaler_is_fitted_on_training_parts_only(data):
 
     search = GridSearch(Quadratic, {"lr": [1e-2, 1e-1]}, seed=0)
     search.fit(X, y, cv=3, scaler=SpyScaler)
-    assert fitted_on == [40, 40, 40, 40, 40, 40, 60]  # 2 configs x 3 folds, then the refit
+    # once per fold on its training part (every configuration sees the same scaled fold), then
+    # once on all the data for the refit
+    assert fitted_on == [40, 40, 40, 60]
     assert search.scaler_ is not None and search.scaler_.is_fitted
 
 

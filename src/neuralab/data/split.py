@@ -281,6 +281,41 @@ class StratifiedKFold(KFold):
         return folds
 
 
+def make_splitter(cv: Any, *, stratify: bool = False, seed: Seed = None,
+                  who: str = "cross_validate") -> Any:
+    """The splitter for ``cv``: a number of folds gives a shuffled :class:`KFold`
+    (:class:`StratifiedKFold` with ``stratify``) seeded with ``seed``; an object with
+    ``split(X, y)`` is used as it is."""
+    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
+        cls = StratifiedKFold if stratify else KFold
+        return cls(int(cv), shuffle=True, seed=seed)
+    if hasattr(cv, "split") and not isinstance(cv, str):
+        return cv
+    raise TypeError(f"{who} expected `cv` as a number of folds or a splitter with "
+                    f"split(X, y), got {type(cv).__name__}")
+
+
+def scale_fold(scaler: Callable[[], Any] | None, X_train: np.ndarray,
+               X_val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(X_train, X_val)`` through a fresh ``scaler()`` fitted on ``X_train`` only, so the
+    held-out part never leaks into the statistics; unchanged without a scaler."""
+    if scaler is None:
+        return X_train, X_val
+    fitted = scaler()
+    return fitted.fit_transform(X_train), fitted.transform(X_val)
+
+
+def fold_parts(X: np.ndarray, y: np.ndarray, splitter: Any,
+               scaler: Callable[[], Any] | None = None
+               ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """``(X_train, y_train, X_val, y_val)`` for every fold of ``splitter.split(X, y)``, each
+    fold scaled on its own training part (:func:`scale_fold`): the fold loop of
+    :func:`cross_validate` and of the hyperparameter search."""
+    for train_idx, val_idx in splitter.split(X, y):
+        X_tr, X_va = scale_fold(scaler, X[train_idx], X[val_idx])
+        yield X_tr, y[train_idx], X_va, y[val_idx]
+
+
 def cross_validate(
     build_and_score_fn: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
                                  Mapping[str, float] | float],
@@ -315,21 +350,10 @@ def cross_validate(
     if len(X) != len(y):
         raise ValueError(f"cross_validate expected X and y with the same number of samples, got "
                          f"{len(X)} and {len(y)}")
-    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
-        splitter: Any = KFold(int(cv), shuffle=True, seed=seed)
-    elif hasattr(cv, "split") and not isinstance(cv, str):
-        splitter = cv
-    else:
-        raise TypeError(f"cross_validate expected `cv` as a number of folds or a splitter with "
-                        f"split(X, y), got {type(cv).__name__}")
+    splitter = make_splitter(cv, seed=seed)
     folds: list[dict[str, float]] = []
-    for train_idx, val_idx in splitter.split(X, y):
-        X_tr, X_va = X[train_idx], X[val_idx]
-        if scaler is not None:
-            fitted = scaler()
-            X_tr = fitted.fit_transform(X_tr)
-            X_va = fitted.transform(X_va)
-        result = build_and_score_fn(X_tr, y[train_idx], X_va, y[val_idx])
+    for X_tr, y_tr, X_va, y_va in fold_parts(X, y, splitter, scaler):
+        result = build_and_score_fn(X_tr, y_tr, X_va, y_va)
         if isinstance(result, Mapping):
             scores = {str(k): float(v) for k, v in result.items()}
         else:

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data.split import KFold, train_test_split
+from ..data.split import KFold, fold_parts, make_splitter, scale_fold, train_test_split
 from ..random import get_rng, seed as _seed_library
 from .metrics import better_direction, get_metric
 
@@ -245,7 +245,7 @@ class _Search:
         # longer search with the same seed repeats the shorter one first.
         root = int(get_rng(self.seed).integers(2**63 - 1))
         splits = self._splits(X, y, validation_data, validation_split, cv, stratify,
-                              np.random.default_rng([root, 0]))
+                              np.random.default_rng([root, 0]), scaler)
         configurations = self._configurations(np.random.default_rng([root, 1]))
         reseed = self.seed is not None
         bad = _RESERVED.intersection(set().union(*configurations))
@@ -257,7 +257,7 @@ class _Search:
         for trial, params in enumerate(configurations):
             if reseed:
                 _seed_library(_derived_seed(root, 2, trial))
-            scores = [self._score_one(params, Xt, yt, Xv, yv, scaler, fit_kwargs)
+            scores = [self._score_one(params, Xt, yt, Xv, yv, fit_kwargs)
                       for Xt, yt, Xv, yv in splits]
             values = np.asarray(scores, dtype=np.float64)
             score = float(values.mean())
@@ -296,27 +296,24 @@ class _Search:
 
     def _splits(self, X: np.ndarray, y: np.ndarray, validation_data: Any,
                 validation_split: float | None, cv: Any, stratify: bool,
-                rng: np.random.Generator) -> list[tuple[np.ndarray, ...]]:
+                rng: np.random.Generator, scaler: Callable[[], Any] | None
+                ) -> list[tuple[np.ndarray, ...]]:
+        """The (X_train, y_train, X_val, y_val) parts every trial is scored on, each scaled on
+        its own training part once (the same for every trial)."""
         if validation_data is not None:
             if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
                 raise TypeError(f"{type(self).__name__}.fit expected validation_data as a pair "
                                 f"(X_val, y_val), got {type(validation_data).__name__}")
-            return [(X, y, np.asarray(validation_data[0]), np.asarray(validation_data[1]))]
+            X_tr, X_va = scale_fold(scaler, X, np.asarray(validation_data[0]))
+            return [(X_tr, y, X_va, np.asarray(validation_data[1]))]
         if validation_split is not None:
             X_tr, X_va, y_tr, y_va = train_test_split(
                 X, y, test_size=validation_split, stratify=y if stratify else None, seed=rng)
+            X_tr, X_va = scale_fold(scaler, X_tr, X_va)
             return [(X_tr, y_tr, X_va, y_va)]
-        if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
-            from ..data.split import StratifiedKFold
-
-            cls = StratifiedKFold if stratify else KFold
-            splitter: Any = cls(int(cv), shuffle=True, seed=int(rng.integers(2**31 - 1)))
-        elif hasattr(cv, "split"):
-            splitter = cv
-        else:
-            raise TypeError(f"{type(self).__name__}.fit expected `cv` as a number of folds or a "
-                            f"splitter with split(X, y), got {type(cv).__name__}")
-        return [(X[tr], y[tr], X[va], y[va]) for tr, va in splitter.split(X, y)]
+        splitter = make_splitter(cv, stratify=stratify, seed=int(rng.integers(2**31 - 1)),
+                                 who=f"{type(self).__name__}.fit")
+        return list(fold_parts(X, y, splitter, scaler))
 
     def _build(self, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         built = self.build_fn(dict(params))
@@ -345,12 +342,7 @@ class _Search:
         return model
 
     def _score_one(self, params: dict[str, Any], X_tr: np.ndarray, y_tr: np.ndarray,
-                   X_va: np.ndarray, y_va: np.ndarray, scaler: Callable[[], Any] | None,
-                   fit_kwargs: dict[str, Any]) -> float:
-        if scaler is not None:
-            fitted = scaler()
-            X_tr = fitted.fit_transform(X_tr)
-            X_va = fitted.transform(X_va)
+                   X_va: np.ndarray, y_va: np.ndarray, fit_kwargs: dict[str, Any]) -> float:
         model = self._fit_one(params, X_tr, y_tr, (X_va, y_va), fit_kwargs)
         self._last_was_trainer = _is_trainer(model)
         metric = self.metric
