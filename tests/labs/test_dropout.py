@@ -3,11 +3,11 @@ import os
 import pytest
 
 from neuralab import labs
-from neuralab.labs import _overfit, dropout
+from neuralab.labs import common, dropout
 
 
 def test_quick_run_shows_the_claim_and_writes_the_figure(tmp_path):
-    if not _overfit.fashion_mnist_available():
+    if not common.fashion_mnist_available():
         if os.environ.get("CI"):
             pytest.fail("CI is set but Fashion-MNIST is missing (dataset-fashion-mnist)")
         pytest.skip("the dropout lab needs Fashion-MNIST (sudo apt-get install "

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from neuralab import labs
-from neuralab.labs import _overfit, overfitting
+from neuralab.labs import common, overfitting
 
 
 def test_quick_run_shows_the_claim_and_writes_the_figure(tmp_path):
@@ -30,8 +30,8 @@ def test_quick_run_shows_the_claim_and_writes_the_figure(tmp_path):
 
 
 def test_digits_test_set_does_not_depend_on_the_training_size():
-    small = _overfit.load_data("digits", 100, 797, seed=0)
-    large = _overfit.load_data("digits", 1000, 797, seed=0)
+    small = common.load_data("digits", 100, 797, seed=0)
+    large = common.load_data("digits", 1000, 797, seed=0)
     np.testing.assert_array_equal(small.x_test, large.x_test)
     assert len(small.x_train) == 100 and len(large.x_train) == 1000
     # stratified: 10 of each digit; and no test image is in the training part
@@ -43,12 +43,12 @@ def test_digits_test_set_does_not_depend_on_the_training_size():
 
 def test_fashion_mnist_subset_is_the_first_images():
     # no skip: the full configuration needs it, and CI installs it
-    assert _overfit.fashion_mnist_available(), (
+    assert common.fashion_mnist_available(), (
         "Fashion-MNIST not installed (sudo apt-get install dataset-fashion-mnist)")
     from neuralab.data import load_fashion_mnist
 
     (x_train, y_train), (x_test, y_test) = load_fashion_mnist()
-    data = _overfit.load_data("fashion-mnist", 300, 500)
+    data = common.load_data("fashion-mnist", 300, 500)
     np.testing.assert_array_equal(data.x_train, x_train[:300])
     np.testing.assert_array_equal(data.y_train, y_train[:300])
     np.testing.assert_array_equal(data.x_test, x_test[:500])
@@ -69,7 +69,7 @@ def test_bad_settings_are_clear_errors():
     with pytest.raises(ValueError, match="n_seeds"):
         overfitting.run(overfitting.Config(n_seeds=0))
     with pytest.raises(ValueError, match="do not fit"):
-        _overfit.load_data("digits", 1500, 797)
+        common.load_data("digits", 1500, 797)
 
 
 def test_missing_fashion_mnist_says_what_to_do(tmp_path, monkeypatch):
@@ -77,4 +77,4 @@ def test_missing_fashion_mnist_says_what_to_do(tmp_path, monkeypatch):
 
     monkeypatch.setattr(fashion_mnist, "FASHION_MNIST_DIR", tmp_path)
     with pytest.raises(FileNotFoundError, match=r"(?s)dataset-fashion-mnist.*dataset=digits"):
-        _overfit.load_data("fashion-mnist", 300, 1000)
+        common.load_data("fashion-mnist", 300, 1000)

@@ -3,11 +3,11 @@ import os
 import pytest
 
 from neuralab import labs
-from neuralab.labs import _overfit, regularization
+from neuralab.labs import common, regularization
 
 
 def _require_fashion_mnist():
-    if not _overfit.fashion_mnist_available():
+    if not common.fashion_mnist_available():
         if os.environ.get("CI"):
             pytest.fail("CI is set but Fashion-MNIST is missing (dataset-fashion-mnist)")
         pytest.skip("the regularization lab needs Fashion-MNIST (sudo apt-get install "

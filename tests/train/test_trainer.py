@@ -432,3 +432,43 @@ def test_a_custom_loss_that_declares_its_outputs_decides_the_threshold():
     np.testing.assert_array_equal(trainer.predict_classes(x), [0, 1, 0, 1])
     np.testing.assert_allclose(trainer.predict_proba(x)[:, 1], [0.3, 0.7, 0.2, 0.9], rtol=1e-6)
     assert trainer.evaluate(x, np.array([0, 1, 0, 1]))["accuracy"] == 1.0
+
+
+# ---------------------------------------------------------------------- one batcher
+def test_array_data_is_batched_by_the_library_dataloader():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 3)).astype(np.float32)
+    y = rng.integers(0, 2, 50)
+
+    def weights(fit_with_arrays):
+        nl.seed(1)
+        model = nn.Sequential([nn.Dense(4, activation="tanh", input_dim=3), nn.Dense(2)])
+        trainer = Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+                          rng=7)
+        seen = []
+        probe = LambdaCallback(on_epoch_begin=lambda e, logs: seen.append(trainer.train_data))
+        if fit_with_arrays:
+            trainer.fit(x, y, batch_size=8, epochs=3, verbose=0, callbacks=[probe])
+        else:
+            loader = DataLoader((x, y), batch_size=8, shuffle=True, rng=7)
+            trainer.fit(loader, epochs=3, verbose=0, callbacks=[probe])
+        return [p.data.copy() for p in model.parameters()], seen
+
+    from_arrays, seen = weights(True)
+    assert isinstance(seen[0].loader, DataLoader) and seen[0].loader.shuffle
+    # the same batches, in the same order, as a DataLoader with the same generator seed
+    from_loader, _ = weights(False)
+    for a, b in zip(from_arrays, from_loader, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_an_unshuffled_loader_without_copy_yields_views():
+    x = np.arange(20, dtype=np.float32).reshape(10, 2)
+    copies = [xb for xb, in DataLoader((x,), batch_size=4)]
+    views = [xb for xb, in DataLoader((x,), batch_size=4, copy=False)]
+    assert not any(np.shares_memory(b, x) for b in copies)
+    assert all(np.shares_memory(b, x) for b in views)
+    for a, b in zip(copies, views, strict=True):
+        np.testing.assert_array_equal(a, b)
+    shuffled = [xb for xb, in DataLoader((x,), batch_size=4, shuffle=True, rng=0, copy=False)]
+    assert not any(np.shares_memory(b, x) for b in shuffled)  # gathered: always a copy

@@ -46,6 +46,9 @@ class DataLoader:
             private generator once, so the sequence of epochs is reproducible and each epoch gets
             a different order.  ``None`` draws from the library generator (``neuralab.seed``) at
             the start of each epoch.
+        copy: ``False`` yields views of the dataset's rows instead of copies when the batches are
+            contiguous (no shuffle, an :class:`ArrayDataset`): no copy at all, for evaluation and
+            prediction, where nothing changes a batch.  Shuffled batches are always gathered.
 
     Each batch is a tuple with one array per dataset array, gathered with one fancy-indexing
     copy per array (the batch owns its memory; changing it never changes the dataset).  For an
@@ -64,6 +67,7 @@ class DataLoader:
         shuffle: bool = False,
         drop_last: bool = False,
         rng: np.random.Generator | int | None = None,
+        copy: bool = True,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
                 or batch_size < 1:
@@ -73,6 +77,7 @@ class DataLoader:
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
+        self.copy = bool(copy)
         # Resolved once so that an integer seed gives one stream across epochs, not the same
         # permutation every epoch.
         self._rng = None if rng is None else get_rng(rng)
@@ -109,7 +114,10 @@ class DataLoader:
         if isinstance(self.dataset, ArrayDataset):
             arrays = self.dataset.arrays
             for start in range(0, stop, bs):
-                if order is None:
+                if order is None and not self.copy:
+                    # the fast path for evaluation: views of contiguous rows, no copy at all
+                    yield tuple(a[start:start + bs] for a in arrays)
+                elif order is None:
                     # contiguous rows: a slice copy is the cheapest gather
                     yield tuple(a[start:start + bs].copy() for a in arrays)
                 else:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import tensor
-from ..autograd import ops
-from . import _plot
+from neuralab import tensor
+from neuralab.autograd import ops
+import neuralab.io.figures as plots
 
 TITLE = "Activation functions and their derivatives"
 #: |backprop - closed form| allowed, in float64. Both sides evaluate the same formula with
@@ -124,7 +124,7 @@ def run(config: Config) -> Result:
 
 
 def plot(result: Result, out_dir: Path) -> list[Path]:
-    plt = _plot.pyplot()
+    plt = plots.pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     for name in result.values:
         ax1.plot(result.x, result.values[name], label=name)
@@ -135,4 +135,4 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
         ax.grid(alpha=0.3)
         ax.axhline(0, color="k", lw=0.5)
     ax2.legend(loc="upper left", fontsize=8)
-    return [_plot.save(fig, Path(out_dir) / "activations.png")]
+    return [plots.save(fig, Path(out_dir) / "activations.png")]

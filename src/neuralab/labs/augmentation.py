@@ -35,11 +35,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import nn, optim
-from .. import seed as seed_library
-from ..data import augment as A
-from ..train import Trainer
-from . import _plot
+from neuralab import nn, optim
+from neuralab import seed as seed_library
+from neuralab.data import augment as A
+from neuralab.train import Trainer
+import neuralab.io.figures as plots
 
 TITLE = "Data augmentation improves test accuracy on a small image training set"
 #: the test-accuracy gain of every seed must exceed this many paired standard errors
@@ -143,7 +143,7 @@ def _load(config: Config, seed: int) -> tuple[np.ndarray, ...]:
         raise ValueError(f"expected n_train and n_val of at least 10, got {config.n_train} and "
                          f"{config.n_val}")
     if config.dataset == "fashion-mnist":
-        from ..data import load_fashion_mnist
+        from neuralab.data import load_fashion_mnist
 
         try:
             (x_tr, y_tr), (x_te, y_te) = load_fashion_mnist(flatten=False)
@@ -156,14 +156,9 @@ def _load(config: Config, seed: int) -> tuple[np.ndarray, ...]:
         n_test = len(x_te) if config.n_test <= 0 else min(config.n_test, len(x_te))
         return (x_tr[:config.n_train], y_tr[:config.n_train], x_tr[-config.n_val:],
                 y_tr[-config.n_val:], x_te[:n_test], y_te[:n_test])
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError:
-        raise ImportError("the digits come with scikit-learn: pip install 'neuralab[lab]'") \
-            from None
-    digits = load_digits()
-    x = (digits.images / 16.0).astype(np.float32)
-    y = digits.target.astype(np.int64)
+    from neuralab.data import load_digits
+
+    x, y = load_digits(images=True)  # (1797, 8, 8) pixels / 16, float32
     order = np.random.default_rng(seed).permutation(len(x))
     x, y = x[order], y[order]
     a, b = config.n_train, config.n_train + config.n_val
@@ -299,7 +294,7 @@ def run(config: Config) -> Result:
 
 # ---------------------------------------------------------------------- figures
 def plot(result: Result, out_dir: Path) -> list[Path]:
-    plt = _plot.pyplot()
+    plt = plots.pyplot()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
@@ -329,7 +324,7 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
         for spine in ax.spines.values():
             spine.set_visible(ax.has_data())
     fig.suptitle(f"Data augmentation on {result.dataset} images", fontsize=10)
-    files.append(_plot.save(fig, out_dir / "augmentation_examples.png"))
+    files.append(plots.save(fig, out_dir / "augmentation_examples.png"))
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [3, 2]})
     epochs = np.arange(1, len(result.val_curves["plain"]) + 1)
@@ -356,5 +351,5 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
                   + 0.1))
     ax2.legend(fontsize=8, loc="upper left", ncol=2)
     ax2.grid(alpha=0.3, axis="y")
-    files.append(_plot.save(fig, out_dir / "augmentation_accuracy.png"))
+    files.append(plots.save(fig, out_dir / "augmentation_accuracy.png"))
     return files

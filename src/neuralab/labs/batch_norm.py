@@ -33,11 +33,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import nn, optim
-from .. import seed as set_seed
-from ..train import GradientStats, LambdaCallback, Trainer
-from ._blas import single_thread_blas
-from . import _overfit, _plot
+from neuralab import nn, optim
+from neuralab import seed as set_seed
+from neuralab.train import GradientStats, LambdaCallback, Trainer
+from neuralab.threads import single_thread_blas
+import neuralab.io.figures as plots
+from neuralab.labs import common
 
 TITLE = "Batch normalization across weight scales, and residual connections"
 CLAIM = (
@@ -155,7 +156,7 @@ class Result:
         return "\n".join(lines)
 
 
-def _train(model: nn.Module, data: _overfit.Data, config: Config, seed: int,
+def _train(model: nn.Module, data: common.Data, config: Config, seed: int,
            callbacks: list[Any] | None = None) -> tuple[list[float], bool]:
     """Train; the training accuracy after every epoch and whether the loss overflowed."""
     trainer = Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=config.lr),
@@ -173,7 +174,7 @@ def _train(model: nn.Module, data: _overfit.Data, config: Config, seed: int,
     return accuracy, diverged
 
 
-def _scaled_net(data: _overfit.Data, config: Config, std: float, batch_norm: bool) -> nn.Sequential:
+def _scaled_net(data: common.Data, config: Config, std: float, batch_norm: bool) -> nn.Sequential:
     initializer = functools.partial(nn.init.normal, std=std)
     layers: list[nn.Module] = []
     for i in range(config.hidden_layers):
@@ -188,7 +189,7 @@ def _scaled_net(data: _overfit.Data, config: Config, std: float, batch_norm: boo
     return nn.Sequential(layers)
 
 
-def _deep_net(data: _overfit.Data, config: Config, residual: bool) -> nn.Sequential:
+def _deep_net(data: common.Data, config: Config, residual: bool) -> nn.Sequential:
     width = config.residual_units
     layers: list[nn.Module] = [nn.Dense(width, activation="relu", input_dim=data.n_features)]
     for _ in range(config.residual_blocks):
@@ -213,7 +214,7 @@ def run(config: Config) -> Result:
     scales = np.geomspace(config.scale_max, config.scale_min, config.n_scales).tolist()
     result = Result(config.dataset, list(config.seeds), scales, [], [], [], [], [])
     for seed in config.seeds:
-        data = _overfit.load_data(config.dataset, config.n_train, 100, seed=seed)
+        data = common.load_data(config.dataset, config.n_train, 100, seed=seed)
         plain, bn, diverged = [], [], []
         for std in scales:
             set_seed(seed)
@@ -261,7 +262,7 @@ def run(config: Config) -> Result:
 
 
 def plot(result: Result, out_dir: Path) -> list[Path]:
-    plt = _plot.pyplot()
+    plt = plots.pyplot()
     out_dir = Path(out_dir)
     files = []
     n = len(result.scales)
@@ -288,7 +289,7 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
                  f"without (dashed) for each initial weight scale (seed {result.seeds[0]})",
                  fontsize=11)
     fig.tight_layout()
-    files.append(_plot.save(fig, out_dir / "batch_norm_scales.png"))
+    files.append(plots.save(fig, out_dir / "batch_norm_scales.png"))
 
     panels = 2 if result.residual_accuracy else 1
     fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4), squeeze=False)
@@ -318,5 +319,5 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    files.append(_plot.save(fig, out_dir / "batch_norm_summary.png"))
+    files.append(plots.save(fig, out_dir / "batch_norm_summary.png"))
     return files

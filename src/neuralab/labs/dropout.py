@@ -29,10 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import optim
-from .. import seed as set_seed
-from ._blas import single_thread_blas
-from . import _overfit, _plot
+from neuralab import optim
+from neuralab import seed as set_seed
+from neuralab.threads import single_thread_blas
+import neuralab.io.figures as plots
+from neuralab.labs import common
 
 TITLE = "Dropout against overfitting"
 #: the median gap without dropout that counts as overfitting
@@ -55,7 +56,7 @@ CONCEPTS = [18, 16]
 
 
 @dataclass
-class Config(_overfit.Setup):
+class Config(common.Setup):
     epochs: int = 301
     ratios: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.5)
     #: one training per seed and ratio (initial weights, batch order, dropout masks)
@@ -137,16 +138,16 @@ def run(config: Config) -> Result:
                          f"{config.ratios}")
     if not config.seeds:
         raise ValueError("`seeds` is empty: give at least one seed, e.g. --set seeds=0,1,2")
-    data = _overfit.load_data(config.dataset, config.n_train, config.n_test, seed=config.seed)
+    data = common.load_data(config.dataset, config.n_train, config.n_test, seed=config.seed)
     train: dict[str, list[float]] = {}
     test: dict[str, list[float]] = {}
     final: dict[str, list[dict[str, float]]] = {_key(p): [] for p in config.ratios}
     for seed in config.seeds:
         for p in config.ratios:
             set_seed(seed)  # the same initial weights for every ratio of a seed
-            model = _overfit.build_mlp(data.n_classes, config.hidden_layers, config.units,
+            model = common.build_mlp(data.n_classes, config.hidden_layers, config.units,
                                        dropout=p, input_dim=data.n_features)
-            curves = _overfit.fit(model, data, optim.SGD(model.parameters(), lr=config.lr),
+            curves = common.fit(model, data, optim.SGD(model.parameters(), lr=config.lr),
                                   config.epochs, config.batch_size, seed=seed)
             if _key(p) not in train:  # the first seed's curves for the figure
                 train[_key(p)], test[_key(p)] = curves.train_accuracy, curves.test_accuracy
@@ -172,7 +173,7 @@ def run(config: Config) -> Result:
 
 
 def plot(result: Result, out_dir: Path) -> list[Path]:
-    plt = _plot.pyplot()
+    plt = plots.pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [1.6, 1]})
     ax = axes[0]
     for k, p in enumerate(result.ratios):
@@ -201,4 +202,4 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return [_plot.save(fig, Path(out_dir) / "dropout.png")]
+    return [plots.save(fig, Path(out_dir) / "dropout.png")]

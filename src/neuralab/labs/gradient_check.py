@@ -25,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import gradcheck, linear, nn, no_grad, seed
-from ..autograd import numerical_gradient, ops  # re-exported: the book-style gradient
-from ..data import StandardScaler, load_iris
-from . import _plot
-from ._blas import single_thread_blas
+from neuralab import gradcheck, linear, nn, no_grad, seed
+from neuralab.autograd import numerical_gradient, ops  # re-exported: the book-style gradient
+from neuralab.data import StandardScaler, load_iris
+import neuralab.io.figures as plots
+from neuralab.threads import single_thread_blas
 
 TITLE = "Numerical differentiation vs backpropagation: agreement and cost"
 CLAIM = (
@@ -337,7 +337,7 @@ def run(config: Config) -> Result:
 
 
 def plot(result: Result, out_dir: Path) -> list[Path]:
-    plt = _plot.pyplot()
+    plt = plots.pyplot()
     fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(17, 4.8),
                                         gridspec_kw={"width_ratios": [1.2, 1, 1.2]})
     p = np.asarray(result.timing_params, dtype=float)
@@ -380,4 +380,4 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
     ax3.legend(fontsize=8, loc="center right")
     ax3.grid(alpha=0.3, which="both")
     fig.tight_layout()
-    return [_plot.save(fig, Path(out_dir) / "gradient_check.png")]
+    return [plots.save(fig, Path(out_dir) / "gradient_check.png")]

@@ -27,10 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import nn, no_grad, optim, seed
-from ..data import DataLoader, StandardScaler
-from . import _plot
-from ._blas import single_thread_blas
+from neuralab import nn, no_grad, optim, seed
+from neuralab.data import DataLoader, StandardScaler
+import neuralab.io.figures as plots
+from neuralab.threads import single_thread_blas
 
 TITLE = "Batch, stochastic and mini-batch gradient descent"
 CLAIM = (
@@ -132,13 +132,10 @@ def _fmt(value: float | None) -> str:
 
 
 def _digits(n_samples: int) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError:  # pragma: no cover - scikit-learn is part of the lab extra
-        raise ImportError("this lab uses sklearn's digits: pip install 'neuralab[lab]'") from None
-    X, y = load_digits(return_X_y=True)
-    X, y = X[:n_samples].astype(np.float32), y[:n_samples].astype(np.int64)
-    return StandardScaler().fit_transform(X), y
+    from neuralab.data import load_digits
+
+    X, y = load_digits()
+    return StandardScaler().fit_transform(X[:n_samples]), y[:n_samples]
 
 
 def _model(hidden: int) -> nn.Sequential:
@@ -337,7 +334,7 @@ def _gradient_noise(
 
 
 def plot(result: Result, out_dir: Path) -> list[Path]:
-    plt = _plot.pyplot()
+    plt = plots.pyplot()
     colors = {"batch": "tab:blue", "mini-batch": "tab:green", "stochastic": "tab:red"}
     fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
     (ax1, ax2), (ax3, ax4) = axes
@@ -388,4 +385,4 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
     fig.suptitle(f"Gradient descent on digits: {result.n_samples} samples, {result.architecture} "
                  f"MLP, plain SGD with lr = {result.lr:g} for every batch size")
     fig.tight_layout()
-    return [_plot.save(fig, Path(out_dir) / "gradient_descent.png")]
+    return [plots.save(fig, Path(out_dir) / "gradient_descent.png")]

@@ -46,10 +46,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import nn, optim
-from ..data import train_val_test_split
-from ..train import LogUniform, RandomSearch, Trainer
-from . import _plot
+from neuralab import nn, optim
+from neuralab.data import train_val_test_split
+from neuralab.train import LogUniform, RandomSearch, Trainer
+import neuralab.io.figures as plots
 
 TITLE = "Random search of learning rate x weight decay on validation data"
 #: the tolerance of both checks, in standard errors of the difference of two accuracies
@@ -159,14 +159,9 @@ def _variance(p: float, n: int) -> float:
 
 
 def _digits(seed: int, val_size: float, test_size: float) -> list[np.ndarray]:
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError:
-        raise ImportError("this lab uses scikit-learn's digits: pip install 'neuralab[lab]'") \
-            from None
-    digits = load_digits()
-    x = (digits.data / 16.0).astype(np.float32)
-    y = digits.target.astype(np.int64)
+    from neuralab.data import load_digits
+
+    x, y = load_digits()  # pixels / 16, float32
     return train_val_test_split(x, y, val_size=val_size, test_size=test_size, stratify=y,
                                 seed=seed)
 
@@ -239,7 +234,7 @@ def run(config: Config) -> Result:
 
 
 def plot(result: Result, out_dir: Path) -> list[Path]:
-    plt = _plot.pyplot()
+    plt = plots.pyplot()
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     lr = np.array([t["lr"] for t in result.trials])
     wd = np.array([t["weight_decay"] for t in result.trials])
@@ -290,4 +285,4 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
     ax3.grid(alpha=0.3, axis="y")
     ax3.legend(loc="center", fontsize=7)   # between the chosen models and the median trials
     fig.tight_layout()
-    return [_plot.save(fig, Path(out_dir) / "hyperparameter_search.png")]
+    return [plots.save(fig, Path(out_dir) / "hyperparameter_search.png")]

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import nn, optim, seed, tensor
-from ..data import StandardScaler
-from ..optim.lr_scheduler import lr_curve
-from ..train import Callback, Trainer
-from . import _plot
+from neuralab import nn, optim, seed, tensor
+from neuralab.data import StandardScaler
+from neuralab.optim.lr_scheduler import lr_curve
+from neuralab.train import Callback, Trainer
+import neuralab.io.figures as plots
 
 TITLE = "The learning rate: too small, too large, and schedules"
 CLAIM = (
@@ -294,7 +294,7 @@ def _run_seed(config: Config, seed_value: int) -> Result:
 
 
 def plot(result: Result, out_dir: Path) -> list[Path]:
-    plt = _plot.pyplot()
+    plt = plots.pyplot()
     out_dir = Path(out_dir)
     fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(17, 4.8))
     # 1. the parabola: the path of w on f(w) = w^2
@@ -343,7 +343,7 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
     for ax in (ax1, ax2, ax3):
         ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
-    files = [_plot.save(fig, out_dir / "learning_rate_sweep.png")]
+    files = [plots.save(fig, out_dir / "learning_rate_sweep.png")]
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.8))
     colors = dict(zip(SCHEDULES, ("k", "tab:blue", "tab:orange", "tab:green", "tab:purple")))
@@ -364,5 +364,5 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
     fig.tight_layout()
-    files.append(_plot.save(fig, out_dir / "lr_schedules.png"))
+    files.append(plots.save(fig, out_dir / "lr_schedules.png"))
     return files

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import nn, optim, seed, tensor
-from ..data import load_fashion_mnist, train_test_split
-from ..train import Callback, Trainer
-from . import _plot
-from ._blas import single_thread_blas
+from neuralab import nn, optim, seed, tensor
+from neuralab.data import load_fashion_mnist, train_test_split
+from neuralab.train import Callback, Trainer
+import neuralab.io.figures as plots
+from neuralab.threads import single_thread_blas
 
 TITLE = "Optimizers: paths on an anisotropic bowl and training curves"
 CLAIM = (
@@ -172,13 +172,9 @@ def _data(config: Config, seed_value: int) -> tuple[np.ndarray, np.ndarray, np.n
         # the first samples: the files are already shuffled and balanced
         return (x_train[: config.n_train], y_train[: config.n_train],
                 x_test[: config.n_test], y_test[: config.n_test])
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError:  # pragma: no cover - scikit-learn is part of the lab extra
-        raise ImportError("the digits data set needs scikit-learn: pip install 'neuralab[lab]'"
-                          ) from None
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype(np.float32)  # pixels 0..16 -> [0, 1], as Fashion-MNIST's /255
+    from neuralab.data import load_digits
+
+    X, y = load_digits()  # pixels 0..16 -> [0, 1], as Fashion-MNIST's /255
     x_train, x_test, y_train, y_test = train_test_split(
         X, y.astype(np.int64), test_size=0.2, stratify=y, seed=seed_value
     )
@@ -290,7 +286,7 @@ def _train_seed(config: Config, seed_value: int) -> tuple[dict, dict, dict, tupl
 
 
 def plot(result: Result, out_dir: Path) -> list[Path]:
-    plt = _plot.pyplot()
+    plt = plots.pyplot()
     out_dir = Path(out_dir)
     colors = dict(zip(NAMES, ("tab:red", "tab:blue", "tab:cyan", "tab:green", "tab:purple",
                               "tab:orange")))
@@ -318,7 +314,7 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
     steps = len(next(iter(result.paths.values()))) - 1
     fig.suptitle(f"{steps} updates on f(x, y) = x^2/20 + y^2 from (-7, 2), the minimum at (0, 0)")
     fig.tight_layout()
-    files = [_plot.save(fig, out_dir / "optimizer_paths.png")]
+    files = [plots.save(fig, out_dir / "optimizer_paths.png")]
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.8))
     for name in NAMES:
@@ -342,5 +338,5 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
     fig.tight_layout()
-    files.append(_plot.save(fig, out_dir / "optimizer_training.png"))
+    files.append(plots.save(fig, out_dir / "optimizer_training.png"))
     return files

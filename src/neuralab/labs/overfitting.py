@@ -28,10 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import optim
-from .. import seed as set_seed
-from ._blas import single_thread_blas
-from . import _overfit, _plot
+from neuralab import optim
+from neuralab import seed as set_seed
+from neuralab.threads import single_thread_blas
+import neuralab.io.figures as plots
+from neuralab.labs import common
 
 TITLE = "Overfitting: a big network on a small training set"
 CLAIM = (
@@ -46,7 +47,7 @@ CONCEPTS = [16]
 
 
 @dataclass
-class Config(_overfit.Setup):
+class Config(common.Setup):
     n_train_large: int = 3000
     # the experiment is repeated for the seeds seed, seed + 1, ..., seed + n_seeds - 1
     n_seeds: int = 3
@@ -118,12 +119,12 @@ class Result:
 
 
 def _train(config: Config, n_train: int,
-           seed: int) -> tuple[_overfit.Data, _overfit.Curves]:
-    data = _overfit.load_data(config.dataset, n_train, config.n_test, seed=seed)
+           seed: int) -> tuple[common.Data, common.Curves]:
+    data = common.load_data(config.dataset, n_train, config.n_test, seed=seed)
     set_seed(seed)
-    model = _overfit.build_mlp(data.n_classes, config.hidden_layers, config.units,
+    model = common.build_mlp(data.n_classes, config.hidden_layers, config.units,
                                input_dim=data.n_features)
-    curves = _overfit.fit(model, data, optim.SGD(model.parameters(), lr=config.lr),
+    curves = common.fit(model, data, optim.SGD(model.parameters(), lr=config.lr),
                           config.epochs, config.batch_size, seed=seed)
     return data, curves
 
@@ -173,7 +174,7 @@ def run(config: Config) -> Result:
 
 
 def plot(result: Result, out_dir: Path) -> list[Path]:
-    plt = _plot.pyplot()
+    plt = plots.pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     epochs = range(1, len(result.gap) + 1)
     ax = axes[0]
@@ -202,4 +203,4 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
     for ax in axes:
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    return [_plot.save(fig, Path(out_dir) / "overfitting.png")]
+    return [plots.save(fig, Path(out_dir) / "overfitting.png")]

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import nn, no_grad, optim, seed
-from ..data import make_xor
-from ..train import Trainer
-from . import _plot
+from neuralab import nn, no_grad, optim, seed
+from neuralab.data import make_xor
+from neuralab.train import Trainer
+import neuralab.io.figures as plots
 
 TITLE = "MCP neuron, perceptron and the XOR problem"
 #: the MLP must put every XOR point on the right side of 0.5 by at least this much probability
@@ -261,7 +261,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def plot(result: Result, out_dir: Path) -> list[Path]:
-    plt = _plot.pyplot()
+    plt = plots.pyplot()
     out_dir = Path(out_dir)
     colors = {"AND": "tab:blue", "OR": "tab:green", "XOR": "tab:red"}
 
@@ -279,7 +279,7 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
             xlabel="epoch (one gradient-descent step on the 4 points)",
             ylabel="binary cross-entropy (log scale)")
     ax2.grid(alpha=0.3, which="both")
-    files = [_plot.save(fig, out_dir / "perceptron_errors.png")]
+    files = [plots.save(fig, out_dir / "perceptron_errors.png")]
 
     axis = np.asarray(result.grid_axis)
     gx, gy = np.meshgrid(axis, axis)
@@ -313,5 +313,5 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
                aspect="equal", xlim=(axis[0], axis[-1]), ylim=(axis[0], axis[-1]))
     axes[0].legend(loc="center", fontsize=8, framealpha=0.9)
     fig.colorbar(mesh, ax=axes, fraction=0.02, pad=0.02, label="predicted P(y = 1)")
-    files.append(_plot.save(fig, out_dir / "decision_boundaries.png"))
+    files.append(plots.save(fig, out_dir / "decision_boundaries.png"))
     return files

@@ -34,10 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import nn, optim
-from .. import seed as set_seed
-from ._blas import single_thread_blas
-from . import _overfit, _plot
+from neuralab import nn, optim
+from neuralab import seed as set_seed
+from neuralab.threads import single_thread_blas
+import neuralab.io.figures as plots
+from neuralab.labs import common
 
 TITLE = "Regularization: L2, L1 and weight decay against overfitting"
 CLAIM = (
@@ -62,7 +63,7 @@ _HIST_EDGES = np.logspace(-6, 0.5, 40)
 
 
 @dataclass
-class Config(_overfit.Setup):
+class Config(common.Setup):
     settings: tuple[str, ...] = SETTINGS
     l2: float = 0.05
     l1: float = 0.005
@@ -183,7 +184,7 @@ def run(config: Config) -> Result:
         raise ValueError(f"unknown setting(s) {unknown}; choose from {list(SETTINGS)}")
     if not config.seeds:
         raise ValueError("`seeds` is empty: give at least one seed, e.g. --set seeds=0,1,2")
-    data = _overfit.load_data(config.dataset, config.n_train, config.n_test, seed=config.seed)
+    data = common.load_data(config.dataset, config.n_train, config.n_test, seed=config.seed)
     train: dict[str, list[float]] = {}
     test: dict[str, list[float]] = {}
     hists: dict[str, list[int]] = {}
@@ -194,9 +195,9 @@ def run(config: Config) -> Result:
         for name in config.settings:
             regularizer, make_optimizer = _optimizer_and_regularizer(name, config)
             set_seed(seed)  # the same initial weights for every setting of a seed
-            model = _overfit.build_mlp(data.n_classes, config.hidden_layers, config.units,
+            model = common.build_mlp(data.n_classes, config.hidden_layers, config.units,
                                        regularizer=regularizer, input_dim=data.n_features)
-            curves = _overfit.fit(model, data, make_optimizer(model.parameters()),
+            curves = common.fit(model, data, make_optimizer(model.parameters()),
                                   config.epochs, config.batch_size, seed=seed)
             weights = np.concatenate([layer.weight.data.ravel() for layer in model.layers])
             magnitude = np.abs(weights)
@@ -235,7 +236,7 @@ def _label(result: Result, name: str) -> str:
 
 
 def plot(result: Result, out_dir: Path) -> list[Path]:
-    plt = _plot.pyplot()
+    plt = plots.pyplot()
     out_dir = Path(out_dir)
     files = []
     n = len(result.settings)
@@ -265,7 +266,7 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
                  f"(seed {result.seeds[0]})",
                  fontsize=11)
     fig.tight_layout()
-    files.append(_plot.save(fig, out_dir / "regularization_curves.png"))
+    files.append(plots.save(fig, out_dir / "regularization_curves.png"))
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4))
     x = np.arange(n)
@@ -293,5 +294,5 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
     ax2.legend(fontsize=7)
     ax2.grid(alpha=0.3)
     fig.tight_layout()
-    files.append(_plot.save(fig, out_dir / "regularization_summary.png"))
+    files.append(plots.save(fig, out_dir / "regularization_summary.png"))
     return files

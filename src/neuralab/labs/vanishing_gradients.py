@@ -33,12 +33,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import nn, optim
-from .. import seed as set_seed
-from ..data import StandardScaler
-from ..train import GradientStats, Trainer
-from ._blas import single_thread_blas
-from . import _overfit, _plot
+from neuralab import nn, optim
+from neuralab import seed as set_seed
+from neuralab.data import StandardScaler
+from neuralab.train import GradientStats, Trainer
+from neuralab.threads import single_thread_blas
+import neuralab.io.figures as plots
+from neuralab.labs import common
 
 TITLE = "Vanishing gradients: deep sigmoid network vs deep ReLU network"
 CLAIM = (
@@ -127,11 +128,11 @@ def _parse(spec: str) -> tuple[str, str]:
 def _train(config: Config, act: str, initializer: str,
            seed: int) -> tuple[dict[str, list[float]], list[float], list[float]]:
     """One network on one seed: per-layer gradient norms per epoch, loss and test accuracy."""
-    data = _overfit.load_data("digits", config.n_train, 0, seed=seed)
+    data = common.load_data("digits", config.n_train, 0, seed=seed)
     scaler = StandardScaler().fit(data.x_train)
     x_train, x_test = scaler.transform(data.x_train), scaler.transform(data.x_test)
     set_seed(seed)  # every network of a seed starts from the same random stream
-    model = _overfit.build_mlp(data.n_classes, config.depth, config.units, activation=act,
+    model = common.build_mlp(data.n_classes, config.depth, config.units, activation=act,
                                kernel_initializer=initializer, input_dim=data.n_features)
     stats = GradientStats()
     trainer = Trainer(model, nn.CrossEntropyLoss(),
@@ -184,7 +185,7 @@ def run(config: Config) -> Result:
 
 
 def plot(result: Result, out_dir: Path) -> list[Path]:
-    plt = _plot.pyplot()
+    plt = plots.pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
     depth = np.arange(1, len(result.layers) + 1)
     for k, net in enumerate(result.networks):
@@ -211,4 +212,4 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
     fig.suptitle(f"{len(result.layers) - 1} hidden layers on the digits: where the gradient "
                  "goes", fontsize=11)
     fig.tight_layout()
-    return [_plot.save(fig, Path(out_dir) / "vanishing_gradients.png")]
+    return [plots.save(fig, Path(out_dir) / "vanishing_gradients.png")]

@@ -41,12 +41,13 @@ from typing import Any
 
 import numpy as np
 
-from .. import nn, optim
-from .. import seed as set_seed
-from ..nn import init
-from ..train import Trainer, collect_activations
-from ._blas import single_thread_blas
-from . import _overfit, _plot
+from neuralab import nn, optim
+from neuralab import seed as set_seed
+from neuralab.nn import init
+from neuralab.train import Trainer, collect_activations
+from neuralab.threads import single_thread_blas
+import neuralab.io.figures as plots
+from neuralab.labs import common
 
 TITLE = "Weight initialization: symmetry and activation distributions"
 CLAIM = (
@@ -203,14 +204,14 @@ def _histograms(config: Config, rng: np.random.Generator) -> dict[str, Any]:
 
 
 def _symmetry(config: Config, rng: np.random.Generator) -> dict[str, Any]:
-    data = _overfit.load_data("digits", 1000, 0, seed=int(rng.integers(2**31)))
+    data = common.load_data("digits", 1000, 0, seed=int(rng.integers(2**31)))
     constant = functools.partial(init.constant, value=config.sym_value)
     candidates = {f"constant {config.sym_value:g}": constant, "xavier_uniform": "xavier_uniform"}
     init_seed = int(rng.integers(2**31))
     out: dict[str, Any] = {k: {} for k in ("spread", "train", "test", "loss", "weights")}
     for name, initializer in candidates.items():
         set_seed(init_seed)
-        model = _overfit.build_mlp(data.n_classes, config.sym_layers, config.sym_units,
+        model = common.build_mlp(data.n_classes, config.sym_layers, config.sym_units,
                                    activation=config.sym_activation,
                                    kernel_initializer=initializer, input_dim=data.n_features)
         trainer = Trainer(model, nn.CrossEntropyLoss(),
@@ -328,7 +329,7 @@ def _checks(n: dict[str, float]) -> dict[str, bool]:
 
 
 def plot(result: Result, out_dir: Path) -> list[Path]:
-    plt = _plot.pyplot()
+    plt = plots.pyplot()
     out_dir = Path(out_dir)
     files = []
     colors = {"sigmoid": "tab:blue", "tanh": "tab:orange", "relu": "tab:green"}
@@ -359,7 +360,7 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
         fig.supxlabel("activation value", fontsize=9)
         fig.subplots_adjust(left=0.06, right=0.98, bottom=0.09, top=0.9, wspace=0.12,
                             hspace=0.45)
-        files.append(_plot.save(fig, out_dir / f"histograms_{act}.png"))
+        files.append(plots.save(fig, out_dir / f"histograms_{act}.png"))
 
     fig, axes = plt.subplots(1, len(result.activations),
                              figsize=(4 * len(result.activations), 3.4), squeeze=False)
@@ -373,7 +374,7 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
     axes[0][0].legend(fontsize=8)
     fig.suptitle("spread of the activations layer by layer (log scale)", fontsize=10)
     fig.tight_layout()
-    files.append(_plot.save(fig, out_dir / "activation_std.png"))
+    files.append(plots.save(fig, out_dir / "activation_std.png"))
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6),
                              gridspec_kw={"width_ratios": [1, 1, 1.2]})
@@ -393,5 +394,5 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
     axes[2].grid(alpha=0.3)
     axes[2].legend(fontsize=8)
     fig.tight_layout()
-    files.append(_plot.save(fig, out_dir / "symmetry.png"))
+    files.append(plots.save(fig, out_dir / "symmetry.png"))
     return files

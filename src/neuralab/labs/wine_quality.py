@@ -39,12 +39,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import nn, optim
-from .. import seed as seed_library
-from ..data import KFold, StandardScaler, load_csv, train_test_split, wine_quality_path
-from ..train import EarlyStopping, Trainer
-from ..train import metrics as M
-from . import _plot
+from neuralab import nn, optim
+from neuralab import seed as seed_library
+from neuralab.data import KFold, StandardScaler, load_csv, train_test_split, wine_quality_path
+from neuralab.train import EarlyStopping, Trainer
+from neuralab.train import metrics as M
+import neuralab.io.figures as plots
 
 TITLE = "Wine quality: a neural network against non-neural regressors (5-fold CV)"
 #: the median MAE advantage of the MLP over the linear model must be this many paired SEs
@@ -334,7 +334,7 @@ def run(config: Config) -> Result:
 
 # ---------------------------------------------------------------------- figures
 def plot(result: Result, out_dir: Path) -> list[Path]:
-    plt = _plot.pyplot()
+    plt = plots.pyplot()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     models = result.ranking("mae")
@@ -361,7 +361,7 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
                  f"wines, mean of {len(result.seeds)} seeds (error bars: lowest to highest seed)",
                  fontsize=10)
     fig.tight_layout()
-    files = [_plot.save(fig, out_dir / "wine_quality_metrics.png")]
+    files = [plots.save(fig, out_dir / "wine_quality_metrics.png")]
 
     y = np.asarray(result.y_true)
     gen = np.random.default_rng(0)
@@ -389,5 +389,5 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
                  f"train on it", fontsize=9)
     axes[0].legend(loc="upper left", fontsize=7)
     fig.tight_layout()
-    files.append(_plot.save(fig, out_dir / "wine_quality_predictions.png"))
+    files.append(plots.save(fig, out_dir / "wine_quality_predictions.png"))
     return files

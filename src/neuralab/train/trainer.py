@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Tensor, no_grad
+from ..data import ArrayDataset, DataLoader
 from ..optim.lr_scheduler import LRScheduler
 from ..random import get_rng
 from . import callbacks as cbks
@@ -492,7 +493,11 @@ class Trainer:
                     raise ValueError("fit got both validation_data and validation_split; pass one")
                 validation_data = (xa[split_at:], ya[split_at:])
                 xa, ya = xa[:split_at], ya[:split_at]
-            train = _ArrayBatches(xa, ya, batch_size, shuffle)
+            # the library's DataLoader; shuffles from the trainer's generator (or, without
+            # one, the library generator at each epoch); unshuffled batches are views
+            loader = DataLoader(ArrayDataset(xa, ya), batch_size, shuffle=shuffle,
+                                rng=self._rng, copy=False)
+            train = _LoaderBatches(loader)
         val = None
         if validation_data is not None:
             val = self._as_eval_batches_from(validation_data, max(batch_size, _EVAL_BATCH))
@@ -503,7 +508,7 @@ class Trainer:
             return _LoaderBatches(data)
         if isinstance(data, (tuple, list)) and len(data) == 2:
             xa, ya = _as_arrays(data[0], data[1], "validation_data")
-            return _ArrayBatches(xa, ya, batch_size, False)
+            return _array_batches(batch_size, xa, ya)
         raise TypeError(
             "fit expected validation_data as a pair (x_val, y_val) or a DataLoader, got "
             f"{type(data).__name__}"
@@ -516,9 +521,9 @@ class Trainer:
             return _LoaderBatches(x)
         if y is None:
             xa = _as_inputs(x, "predict")
-            return _ArrayBatches(xa, None, batch_size or _EVAL_BATCH, False)
+            return _array_batches(batch_size or _EVAL_BATCH, xa)
         xa, ya = _as_arrays(x, y, "evaluate")
-        return _ArrayBatches(xa, ya, batch_size or _EVAL_BATCH, False)
+        return _array_batches(batch_size or _EVAL_BATCH, xa, ya)
 
     def _ensure_built(self, sample: np.ndarray | None) -> None:
         """Build lazily-created weights with one forward pass (no graph, evaluation mode), then
@@ -608,33 +613,9 @@ class _Batches:
         return None
 
 
-class _ArrayBatches(_Batches):
-    """Mini-batches cut from arrays: contiguous views without shuffling, otherwise one
-    fancy-indexed gather per array from a permutation drawn at the start of the epoch."""
-
-    def __init__(self, x: np.ndarray, y: np.ndarray | None, batch_size: int, shuffle: bool) -> None:
-        self.x, self.y, self.batch_size, self.shuffle = x, y, batch_size, shuffle
-
-    def epoch(self, rng: np.random.Generator | None) -> Iterable[tuple[Any, Any]]:
-        x, y, bs = self.x, self.y, self.batch_size
-        n = len(x)
-        if self.shuffle and rng is not None:
-            order = rng.permutation(n)
-            for start in range(0, n, bs):
-                idx = order[start:start + bs]
-                yield x[idx], (y[idx] if y is not None else None)
-        else:
-            for start in range(0, n, bs):
-                yield x[start:start + bs], (y[start:start + bs] if y is not None else None)
-
-    def num_batches(self) -> int:
-        return math.ceil(len(self.x) / self.batch_size)
-
-    def num_samples(self) -> int:
-        return len(self.x)
-
-    def sample(self) -> np.ndarray:
-        return self.x[: min(len(self.x), self.batch_size)]
+def _array_batches(batch_size: int, *arrays: np.ndarray) -> _Batches:
+    """Evaluation and prediction batches of arrays: a DataLoader of contiguous views, in order."""
+    return _LoaderBatches(DataLoader(ArrayDataset(*arrays), batch_size, copy=False))
 
 
 class _LoaderBatches(_Batches):

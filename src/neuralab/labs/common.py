@@ -13,7 +13,7 @@ overfitting, regularization and dropout labs all start from that setup, so it li
   the whole training set and on the test set, and the gap between the two.
 
 The other labs of the same lecture chapter (weight initialization, vanishing gradients, batch
-normalization) use the digits, the network builder and the one-thread BLAS limit of ._blas.
+normalization) use the digits, the network builder and the one-thread BLAS limit of neuralab.threads.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import nn
-from ..data import train_test_split
-from ..train import LambdaCallback, Trainer
+from neuralab import nn
+from neuralab.data import train_test_split
+from neuralab.train import LambdaCallback, Trainer
 
 DATASETS = ("fashion-mnist", "digits")
 
@@ -74,7 +74,7 @@ class Data:
 def fashion_mnist_available() -> bool:
     """True when the four Fashion-MNIST files are in the default directory of
     :func:`neuralab.data.load_fashion_mnist` (gzip-compressed or raw)."""
-    from ..data.datasets import FASHION_MNIST_DIR
+    from neuralab.data.datasets import FASHION_MNIST_DIR
 
     stems = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
              "t10k-labels-idx1-ubyte")
@@ -98,7 +98,7 @@ def load_data(dataset: str, n_train: int, n_test: int, seed: int = 0) -> Data:
     if isinstance(n_train, bool) or not isinstance(n_train, (int, np.integer)) or n_train < 10:
         raise ValueError(f"expected an integer of at least 10 for `n_train`, got {n_train!r}")
     if dataset == "fashion-mnist":
-        from ..data.datasets import load_fashion_mnist
+        from neuralab.data.datasets import load_fashion_mnist
 
         try:
             # as bytes: scaling only the images used is much faster than all 70,000
@@ -114,11 +114,9 @@ def load_data(dataset: str, n_train: int, n_test: int, seed: int = 0) -> Data:
 
         return Data(dataset, scale(x_tr[:n_train]), y_tr[:n_train], scale(x_te[:n_te]),
                     y_te[:n_te])
-    from sklearn.datasets import load_digits
+    from neuralab.data import load_digits
 
-    digits = load_digits()
-    x = (digits.data / 16.0).astype(np.float32)
-    y = digits.target.astype(np.int64)
+    x, y = load_digits()  # pixels / 16, float32
     n = len(x)
     if n_test <= 0:
         if n_train > n - 10:
