@@ -40,6 +40,7 @@ from neuralab import seed as seed_library
 from neuralab.data import augment as A
 from neuralab.train import Trainer
 import neuralab.io.figures as plots
+from neuralab.labs import common
 
 TITLE = "Data augmentation improves test accuracy on a small image training set"
 #: the test-accuracy gain of every seed must exceed this many paired standard errors
@@ -240,8 +241,7 @@ def _examples(images: np.ndarray, config: Config, rng: np.random.Generator) -> d
 
 
 def run(config: Config) -> Result:
-    if not config.seeds or len(set(config.seeds)) != len(config.seeds):
-        raise ValueError(f"expected one or more distinct `seeds`, got {config.seeds!r}")
+    common.check_seeds("augmentation", config.seeds)
     augment = _pipeline(config)
     seeds = list(config.seeds)
     test: dict[str, list[float]] = {"plain": [], "augmented": []}

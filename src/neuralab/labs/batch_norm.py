@@ -209,8 +209,7 @@ def run(config: Config) -> Result:
     if config.n_scales < 2 or not 0 < config.scale_min < config.scale_max:
         raise ValueError(f"expected `n_scales` >= 2 and 0 < `scale_min` < `scale_max`, got "
                          f"{config.n_scales}, {config.scale_min}, {config.scale_max}")
-    if not config.seeds:
-        raise ValueError("`seeds` is empty: give at least one seed, e.g. --set seeds=0,1,2")
+    common.check_seeds("batch-norm", config.seeds)
     scales = np.geomspace(config.scale_max, config.scale_min, config.n_scales).tolist()
     result = Result(config.dataset, list(config.seeds), scales, [], [], [], [], [])
     for seed in config.seeds:

@@ -1,4 +1,5 @@
-"""The common setup of the overfitting labs (과적합: overfitting, regularization, dropout).
+"""The common setup of the overfitting labs (과적합: overfitting, regularization, dropout), and the
+one check of a lab's `seeds` setting that every lab shares (check_seeds).
 
 *Deep Learning from Scratch* (section 6.4) provokes overfitting with few training samples (300
 MNIST images) and a big model (six hidden layers of 100 ReLU units), trained for many epochs with
@@ -34,6 +35,15 @@ FASHION_MNIST_MISSING = (
     "Fashion-MNIST is not installed (sudo apt-get install dataset-fashion-mnist puts it in "
     "/usr/share/datasets/fashion-mnist); without it, run the lab with --set dataset=digits"
 )
+
+
+
+def check_seeds(lab: str, seeds: Any) -> None:
+    """Refuse an empty or repeated ``seeds`` setting: each lab's claim is decided over distinct
+    seeds (a repeated one would count one run twice in the median)."""
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"{lab} expected one or more distinct `seeds`, got {seeds!r}; give "
+                         "e.g. --set seeds=0,1,2")
 
 
 @dataclass

@@ -136,8 +136,7 @@ def run(config: Config) -> Result:
     if 0.0 not in config.ratios:
         raise ValueError(f"`ratios` must include 0 (the network without dropout), got "
                          f"{config.ratios}")
-    if not config.seeds:
-        raise ValueError("`seeds` is empty: give at least one seed, e.g. --set seeds=0,1,2")
+    common.check_seeds("dropout", config.seeds)
     data = common.load_data(config.dataset, config.n_train, config.n_test, seed=config.seed)
     train: dict[str, list[float]] = {}
     test: dict[str, list[float]] = {}

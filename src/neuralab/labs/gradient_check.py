@@ -30,6 +30,7 @@ from neuralab.autograd import numerical_gradient, ops  # re-exported: the book-s
 from neuralab.data import StandardScaler, load_iris
 import neuralab.io.figures as plots
 from neuralab.threads import single_thread_blas
+from neuralab.labs import common
 
 TITLE = "Numerical differentiation vs backpropagation: agreement and cost"
 CLAIM = (
@@ -295,9 +296,7 @@ def run(config: Config) -> Result:
         raise ValueError(
             f"gradient-check expected `activation` sigmoid, tanh or relu, got {config.activation!r}"
         )
-    if not config.seeds or len(set(config.seeds)) != len(config.seeds):
-        raise ValueError(f"gradient-check expected one or more distinct `seeds`, "
-                         f"got {config.seeds!r}; set e.g. --set seeds=0,1,2")
+    common.check_seeds("gradient-check", config.seeds)
     X, y = load_iris()
     X = StandardScaler().fit_transform(X)
     agreements = [_agreement(config, X, y, act, s) for s in config.seeds]

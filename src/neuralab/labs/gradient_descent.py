@@ -31,6 +31,7 @@ from neuralab import nn, no_grad, optim, seed
 from neuralab.data import DataLoader, StandardScaler
 import neuralab.io.figures as plots
 from neuralab.threads import single_thread_blas
+from neuralab.labs import common
 
 TITLE = "Batch, stochastic and mini-batch gradient descent"
 CLAIM = (
@@ -153,9 +154,7 @@ def run(config: Config) -> Result:
             "gradient-descent expected `epochs` >= 2, `mini_batch_size` >= 2 and `lr` > 0, got "
             f"{config.epochs}, {config.mini_batch_size}, {config.lr}"
         )
-    if not config.seeds or len(set(config.seeds)) != len(config.seeds):
-        raise ValueError(f"gradient-descent expected one or more distinct `seeds`, got "
-                         f"{config.seeds!r}")
+    common.check_seeds("gradient-descent", config.seeds)
     X, y = _digits(config.n_samples)
     runs = [_run_seed(config, s, X, y) for s in config.seeds]
     first = runs[0]

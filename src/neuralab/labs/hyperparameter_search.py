@@ -50,6 +50,7 @@ from neuralab import nn, optim
 from neuralab.data import train_val_test_split
 from neuralab.train import LogUniform, RandomSearch, Trainer
 import neuralab.io.figures as plots
+from neuralab.labs import common
 
 TITLE = "Random search of learning rate x weight decay on validation data"
 #: the tolerance of both checks, in standard errors of the difference of two accuracies
@@ -206,8 +207,7 @@ def run(config: Config) -> Result:
         low, high = getattr(config, f"{name}_min"), getattr(config, f"{name}_max")
         if not 0 < low < high:
             raise ValueError(f"expected 0 < {name}_min < {name}_max, got {low} and {high}")
-    if not config.seeds or len(set(config.seeds)) != len(config.seeds):
-        raise ValueError(f"expected one or more distinct `seeds`, got {config.seeds!r}")
+    common.check_seeds("hyperparameter-search", config.seeds)
     per_seed: list[SeedResult] = []
     trials: list[dict[str, Any]] = []
     sizes = (0, 0, 0)

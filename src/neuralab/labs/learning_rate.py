@@ -28,6 +28,7 @@ from neuralab.data import StandardScaler
 from neuralab.optim.lr_scheduler import lr_curve
 from neuralab.train import Callback, Trainer
 import neuralab.io.figures as plots
+from neuralab.labs import common
 
 TITLE = "The learning rate: too small, too large, and schedules"
 CLAIM = (
@@ -197,9 +198,7 @@ def _parabola(lr: float, steps: int) -> list[float]:
 def run(config: Config) -> Result:
     """The experiment once per seed; the figures and tables show the first seed, and the claim
     holds only if every check holds for every seed."""
-    if not config.seeds or len(set(config.seeds)) != len(config.seeds):
-        raise ValueError(f"learning-rate expected one or more distinct `seeds`, got "
-                         f"{config.seeds!r}")
+    common.check_seeds("learning-rate", config.seeds)
     results = [_run_seed(config, s) for s in config.seeds]
     first = results[0]
     first.seeds = list(config.seeds)

@@ -26,6 +26,7 @@ from neuralab.data import load_fashion_mnist, train_test_split
 from neuralab.train import Callback, Trainer
 import neuralab.io.figures as plots
 from neuralab.threads import single_thread_blas
+from neuralab.labs import common
 
 TITLE = "Optimizers: paths on an anisotropic bowl and training curves"
 CLAIM = (
@@ -206,8 +207,7 @@ def run(config: Config) -> Result:
             "optimizers expected positive `hidden_layers`, `epochs` and `path_steps`, got "
             f"{config.hidden_layers}, {config.epochs}, {config.path_steps}"
         )
-    if not config.seeds or len(set(config.seeds)) != len(config.seeds):
-        raise ValueError(f"optimizers expected one or more distinct `seeds`, got {config.seeds!r}")
+    common.check_seeds("optimizers", config.seeds)
     path_lrs = dict(zip(NAMES, config.path_lrs))
     paths, final_f, flips, travel, first_close = {}, {}, {}, {}, {}
     for name in NAMES:

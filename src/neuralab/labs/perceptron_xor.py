@@ -23,6 +23,7 @@ from neuralab import nn, no_grad, optim, seed
 from neuralab.data import make_xor
 from neuralab.train import Trainer
 import neuralab.io.figures as plots
+from neuralab.labs import common
 
 TITLE = "MCP neuron, perceptron and the XOR problem"
 #: the MLP must put every XOR point on the right side of 0.5 by at least this much probability
@@ -239,9 +240,7 @@ def run(config: Config) -> Result:
             "perceptron-xor expected positive `hidden` and `mlp_epochs` and `grid_points` >= 2, "
             f"got {config.hidden}, {config.mlp_epochs}, {config.grid_points}"
         )
-    if not config.seeds or len(set(config.seeds)) != len(config.seeds):
-        raise ValueError(f"perceptron-xor expected one or more distinct `seeds`, "
-                         f"got {config.seeds!r}; set e.g. --set seeds=0,1,2")
+    common.check_seeds("perceptron-xor", config.seeds)
     gates = _gates()
     gates_correct = gates == _gates_expected()   # hand-set weights: no seed involved
     runs = [_one_seed(config, s) for s in config.seeds]

@@ -182,8 +182,7 @@ def run(config: Config) -> Result:
     unknown = [s for s in config.settings if s not in SETTINGS]
     if unknown:
         raise ValueError(f"unknown setting(s) {unknown}; choose from {list(SETTINGS)}")
-    if not config.seeds:
-        raise ValueError("`seeds` is empty: give at least one seed, e.g. --set seeds=0,1,2")
+    common.check_seeds("regularization", config.seeds)
     data = common.load_data(config.dataset, config.n_train, config.n_test, seed=config.seed)
     train: dict[str, list[float]] = {}
     test: dict[str, list[float]] = {}

@@ -150,8 +150,7 @@ def run(config: Config) -> Result:
     specs = [_parse(s) for s in config.networks]
     if config.depth < 2:
         raise ValueError(f"expected `depth` of at least 2 hidden layers, got {config.depth}")
-    if not config.seeds:
-        raise ValueError("expected at least one seed in `seeds`, e.g. seeds=(0, 1, 2)")
+    common.check_seeds("vanishing-gradients", config.seeds)
     grad_norms, losses, accs = {}, {}, {}
     ratios: dict[str, list[float]] = {s: [] for s in config.networks}
     final_loss: dict[str, list[float]] = {s: [] for s in config.networks}

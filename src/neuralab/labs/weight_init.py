@@ -243,8 +243,7 @@ def run(config: Config) -> Result:
     for key in ("samples", "units", "layers", "bins", "sym_units", "sym_layers", "sym_epochs"):
         if getattr(config, key) < 1:
             raise ValueError(f"expected a positive integer for `{key}`, got {getattr(config, key)}")
-    if not config.seeds:
-        raise ValueError("expected at least one seed in `seeds`, e.g. seeds=(0, 1, 2)")
+    common.check_seeds("weight-init", config.seeds)
     per_seed, seed_checks = [], []
     h = s = None
     for seed in config.seeds:

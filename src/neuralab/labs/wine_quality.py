@@ -45,6 +45,7 @@ from neuralab.data import KFold, StandardScaler, load_csv, train_test_split, win
 from neuralab.train import EarlyStopping, Trainer
 from neuralab.train import metrics as M
 import neuralab.io.figures as plots
+from neuralab.labs import common
 
 TITLE = "Wine quality: a neural network against non-neural regressors (5-fold CV)"
 #: the median MAE advantage of the MLP over the linear model must be this many paired SEs
@@ -295,8 +296,7 @@ def run(config: Config) -> Result:
     unknown = [m for m in config.models if m not in MODELS]
     if unknown or not config.models:
         raise ValueError(f"unknown model(s) {unknown}; choose from {list(MODELS)}")
-    if not config.seeds or len(set(config.seeds)) != len(config.seeds):
-        raise ValueError(f"expected one or more distinct `seeds`, got {config.seeds!r}")
+    common.check_seeds("wine-quality", config.seeds)
     data, X_all, y_all = _load(config)
     n_distinct = len(np.unique(np.column_stack([X_all, y_all]), axis=0))
     grades, counts = np.unique(y_all, return_counts=True)
