@@ -25,9 +25,11 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.demo-installed
 	$(BIN)/neuralab demo
 
-# two workers for the two cores; the lab tests run again under a second BLAS kernel in children
+# two workers for the two cores, fed one test at a time from one queue, slow tests first
+# (tests/conftest.py): with the default chunks one worker idled for two minutes while the other
+# ran the labs; the lab tests run again under a second BLAS kernel in children
 test: $(VENV)/.test-installed data
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --maxschedchunk 1
 
 # regenerate every number in docs/ from a real run: the lab pages (full configurations) and the
 # speed tables (from the stored benchmark result bench/results/reference.json; `make bench` renews it)

@@ -83,6 +83,7 @@ def test_profile_splits_all_of_an_epoch_into_its_parts():
         assert parts[part] > 0, part
 
 
+@pytest.mark.slow
 def test_profile_command_stores_what_the_pages_render(tmp_path):
     out = tmp_path / "profile.json"
     proc = subprocess.run(
