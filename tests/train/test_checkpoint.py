@@ -3,6 +3,7 @@ safetensors + JSON (no pickle)."""
 
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
@@ -23,7 +24,7 @@ from neuralab.train import (
     read_checkpoint,
     save_checkpoint,
 )
-from neuralab.train.checkpoint import CheckpointError, _decode, _encode
+from neuralab.io.checkpoint import CheckpointError, _decode, _encode
 
 
 def _data(n=48, seed=1):
@@ -147,6 +148,50 @@ def test_load_checkpoint_then_fit_continues_after_the_saved_epoch(tmp_path):
     history = trainer.fit(x, y, validation_split=0.25, epochs=4, batch_size=8, callbacks=cbs,
                           verbose=0)
     _assert_same_run(reference, (model, opt, history, cbs))
+
+
+def test_state_dict_in_memory_continues_the_run_bit_exactly():
+    """Trainer.state_dict()/load_state_dict() without a file: the same resume as a checkpoint."""
+    x, y = _data()
+    reference = _uninterrupted(x, y, epochs=4)
+    model, opt, sched = _setup(0)
+    trainer = Trainer(model, "cross_entropy", opt, scheduler=sched)
+    saved = {}
+    keep = type("Keep", (Callback,), {"on_epoch_end": lambda self, e, logs=None: saved.setdefault(
+        e, copy.deepcopy(self.trainer.state_dict()))})()
+    trainer.fit(x, y, validation_split=0.25, epochs=2, batch_size=8,
+                callbacks=_callbacks([keep]), verbose=0)
+    assert saved[1]["epoch"] == 1 and saved[1]["history"]["epoch"] == [0, 1]
+    assert set(saved[1]["callbacks"]) == {"EarlyStopping#0", "GradientStats#0", "Keep#0"}
+
+    model, opt, sched = _setup(7)
+    trainer = Trainer(model, "cross_entropy", opt, scheduler=sched)
+    assert trainer.load_state_dict(saved[1]) == 1
+    cbs = _callbacks()
+    history = trainer.fit(x, y, validation_split=0.25, epochs=4, batch_size=8, callbacks=cbs,
+                          verbose=0)
+    _assert_same_run(reference, (model, opt, history, cbs))
+
+
+def test_load_state_dict_refuses_another_optimizer_and_changes_nothing():
+    x, y = _data(n=16)
+    model, opt, sched = _setup(0)
+    trainer = Trainer(model, "cross_entropy", opt, scheduler=sched)
+    trainer.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    state = trainer.state_dict()
+    other_model, _, _ = _setup(1)
+    before = {k: v.copy() for k, v in other_model.state_dict().items()}
+    other = Trainer(other_model, "cross_entropy", optim.SGD(other_model.parameters(), lr=0.1))
+    with pytest.raises(CheckpointError, match="^from memory: .*Adam optimizer.*SGD"):
+        other.load_state_dict(state, source="from memory")
+    for name, value in other_model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_write_checkpoint_wants_a_whole_trainer_state(tmp_path):
+    with pytest.raises(ValueError, match="lacks .*rng.*Trainer.state_dict"):
+        nl.io.write_checkpoint(tmp_path / "ck.safetensors", {"epoch": 0, "model": {}})
+    assert not (tmp_path / "ck.safetensors").exists()
 
 
 def test_checkpoint_is_plain_safetensors_with_json_metadata(tmp_path):

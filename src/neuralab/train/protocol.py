@@ -27,8 +27,11 @@ others (so that they save the state *after* schedules and early stopping have ac
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any, ClassVar
+
+from ..io.checkpoint import CheckpointError
 
 
 class Callback:
@@ -152,3 +155,44 @@ class History(Callback):
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
+
+
+# ---------------------------------------------------------------------- states in checkpoints
+def callback_keys(callbacks: list[Any]) -> list[tuple[str, Any]]:
+    """``ClassName#k`` (k-th callback of that class) for every callback except History."""
+    counts: dict[str, int] = {}
+    keyed = []
+    for cb in callbacks:
+        if isinstance(cb, History):
+            continue
+        name = type(cb).__name__
+        k = counts.get(name, 0)
+        counts[name] = k + 1
+        keyed.append((f"{name}#{k}", cb))
+    return keyed
+
+
+def apply_callback_states(states: dict[str, Any], callbacks: list[Any], source: str) -> None:
+    """Give each callback the state saved for the callback of the same class and position.
+
+    All or nothing: if one callback refuses its state, those already given theirs get their
+    previous state back and :class:`~neuralab.io.checkpoint.CheckpointError` names the source
+    (the checkpoint file) and the callback."""
+    applied: list[tuple[Any, dict[str, Any]]] = []
+    for key, cb in callback_keys(callbacks):
+        if key not in states:
+            continue
+        before = copy.deepcopy(cb.state_dict())
+        try:
+            cb.load_state_dict(states[key])
+        except Exception as err:  # noqa: BLE001 - a callback's own loader, fed the file's data
+            for done, state in reversed(applied + [(cb, before)]):
+                try:
+                    done.load_state_dict(state)
+                except Exception:  # noqa: BLE001 - best effort: report the original problem
+                    pass
+            raise CheckpointError(
+                f"{source}: the saved state of callback {key} does not fit it "
+                f"({type(err).__name__}: {err})"
+            ) from err
+        applied.append((cb, before))

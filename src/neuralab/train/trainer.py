@@ -30,8 +30,10 @@ What the numbers in the history mean:
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
+import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -42,9 +44,10 @@ from ..autograd import Tensor, no_grad
 from ..data import ArrayDataset, DataLoader
 from ..optim.lr_scheduler import LRScheduler
 from ..random import get_rng
+from ..io.checkpoint import CheckpointError, check_epoch, read_checkpoint
 from . import callbacks as cbks
-from .checkpoint import apply_callback_states, load_checkpoint
 from .metrics import labels_from_outputs
+from .protocol import apply_callback_states, callback_keys
 
 __all__ = ["Trainer"]
 
@@ -216,10 +219,11 @@ class Trainer:
         for cb in callback_list:
             cb.on_train_begin({})
         if resume_from is not None:
-            load_checkpoint(resume_from, self)
+            self.resume(resume_from)
         if self._resume_state is not None:
-            # from resume_from, a BackupAndRestore callback or an earlier load_checkpoint
-            apply_callback_states(self._resume_state["callbacks"], callback_list)
+            # from resume_from, a BackupAndRestore callback or an earlier load_state_dict
+            apply_callback_states(self._resume_state["callbacks"], callback_list,
+                                  self._resume_state["source"])
             self._start_epoch = max(initial_epoch, self._resume_state["epoch"] + 1)
             if self._resume_state["stop_training"]:
                 # saved after a callback had decided to stop: the run was over
@@ -449,12 +453,150 @@ class Trainer:
             return "log_probabilities"
         return "logits"
 
-    # ------------------------------------------------------------------ checkpoints
-    def resume(self, path: str) -> int:
-        """Restore a checkpoint into this trainer (see :func:`~neuralab.train.load_checkpoint`);
-        the next ``fit`` continues with the epoch after the saved one.  Returns the saved
-        (0-based) epoch."""
-        return load_checkpoint(path, self)
+    # ------------------------------------------------------------------ state and checkpoints
+    def state_dict(self, epoch: int | None = None) -> dict[str, Any]:
+        """Everything a run needs to continue bit for bit after ``epoch`` (0-based, completed;
+        default: the last epoch the history recorded): model weights and buffers, the
+        optimizer's and scheduler's states, the random generators, the history, the callbacks'
+        states (key ``ClassName#k``, the k-th callback of that class) and whether a callback
+        had stopped training.  Arrays are the live ones; :func:`neuralab.io.write_checkpoint`
+        writes the dict to a file (``train.save_checkpoint`` does both).
+
+        Restoring the random generators is what makes a resumed run identical to an
+        uninterrupted one: the shuffles and dropout masks of the remaining epochs are drawn
+        from the same states.  Saved: the library generator (:func:`neuralab.seed`), the
+        trainer's, the training ``DataLoader``'s own generator, and any generator held by a
+        layer.
+        """
+        history = self.history.state_dict() if self.history is not None else None
+        if epoch is None:
+            recorded = history["epoch"] if history else []
+            epoch = recorded[-1] if recorded else self.epoch
+        epoch = check_epoch(epoch, history, "Trainer.state_dict")
+        optimizer = self.optimizer
+        return {
+            "epoch": epoch,
+            "model": self.model.state_dict(),
+            "optimizer": optimizer.state_dict() if optimizer is not None else None,
+            "optimizer_class": type(optimizer).__name__ if optimizer is not None else None,
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "rng": {role: gen.bit_generator.state
+                    for role, gen in self._random_generators().items()},
+            "history": history,
+            "callbacks": {key: cb.state_dict() for key, cb in callback_keys(self.callbacks)},
+            "stop_training": bool(self.stop_training),
+        }
+
+    def load_state_dict(self, state: dict[str, Any], *, source: str = "the state") -> int:
+        """Restore a :meth:`state_dict` (or :func:`neuralab.io.read_checkpoint`'s content) and
+        return its (0-based) epoch; the next ``fit`` continues with the epoch after it.
+
+        All or nothing: the state is checked against this trainer first (optimizer class,
+        schedule, generators), and if restoring still fails the trainer gets its previous state
+        back before :class:`~neuralab.io.checkpoint.CheckpointError` (whose message starts with
+        ``source``, the file's path for a checkpoint) is raised.  Lazy layers built from the
+        state's shapes stay built.  Callback states are given to the callbacks of the next
+        ``fit`` (or of the running one, from ``fit(resume_from=...)`` or
+        ``BackupAndRestore``), matched by class and position.
+        """
+        self._check_state_fits(state, source)
+        snapshot = _Snapshot(self)
+        try:
+            self._restore(state)
+        except BaseException as err:
+            snapshot.restore()
+            if isinstance(err, CheckpointError) or not isinstance(err, Exception):
+                raise
+            raise CheckpointError(
+                f"{source}: cannot be restored into this trainer ({type(err).__name__}: {err}); "
+                "the trainer was left as it was"
+            ) from err
+        self._resume_state = {"epoch": state["epoch"], "callbacks": state["callbacks"],
+                              "stop_training": bool(state["stop_training"]), "source": source}
+        return int(state["epoch"])
+
+    def resume(self, path: str | os.PathLike[str]) -> int:
+        """Restore the checkpoint at ``path`` (:func:`~neuralab.train.load_checkpoint`); the
+        next ``fit`` continues with the epoch after the saved one.  Returns that epoch."""
+        return self.load_state_dict(read_checkpoint(path), source=os.fspath(path))
+
+    def training_inputs(self, n: int) -> np.ndarray | None:
+        """The first ``n`` inputs of the data the running ``fit`` trains on (float32), taken
+        without drawing a shuffle; None outside ``fit`` or for data that cannot be indexed (an
+        iterable of batches).  Callbacks use it for a probe batch."""
+        return self.train_data.sample(n) if self.train_data is not None else None
+
+    def _random_generators(self) -> dict[str, np.random.Generator]:
+        """The generators a run draws from, by role.  One generator may have several roles."""
+        gens: dict[str, np.random.Generator] = {"library": get_rng(None), "trainer": self.rng}
+        loader = getattr(self.train_data, "loader", None)
+        loader_rng = getattr(loader, "rng", None)
+        if isinstance(loader_rng, np.random.Generator):
+            gens["loader"] = loader_rng
+        for path, module in self.model.named_modules():
+            for attr, value in vars(module).items():
+                if isinstance(value, np.random.Generator):
+                    gens[f"model.{path}.{attr}" if path else f"model.{attr}"] = value
+        return gens
+
+    def _check_state_fits(self, state: dict[str, Any], source: str) -> None:
+        """The checks that need this trainer but change nothing in it."""
+        opt = self.optimizer
+        saved = state.get("optimizer_class")
+        if state["optimizer"] is not None and opt is not None and saved is not None \
+                and saved != type(opt).__name__:
+            raise CheckpointError(
+                f"{source}: the checkpoint was saved with a {saved} optimizer, the trainer has a "
+                f"{type(opt).__name__}"
+            )
+        if state["scheduler"] is not None and self.scheduler is not None:
+            current = self.scheduler.state_dict()
+            wrong = [k for k, v in state["scheduler"].items()
+                     if k not in current or not _same_kind(v, current[k])]
+            if wrong:
+                raise CheckpointError(
+                    f"{source}: the checkpoint's {', '.join(map(repr, wrong))} do not fit the "
+                    f"trainer's {type(self.scheduler).__name__} schedule (another schedule, or "
+                    "damaged metadata)"
+                )
+        current_gens = self._random_generators()
+        for role, gen_state in state["rng"].items():
+            gen = current_gens.get(role)
+            if gen is not None and type(gen.bit_generator).__name__ != gen_state["bit_generator"]:
+                raise CheckpointError(
+                    f"{source}: cannot restore the {role!r} random generator: the checkpoint "
+                    f"holds a {gen_state['bit_generator']} state, the generator is a "
+                    f"{type(gen.bit_generator).__name__}"
+                )
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self._ensure_built(None)  # creates an optimizer given by name, now that weights exist
+        saved = state.get("optimizer_class")
+        if state["optimizer"] is not None:
+            if saved is not None and saved != type(self.optimizer).__name__:
+                raise ValueError(f"the checkpoint was saved with a {saved} optimizer, the trainer "
+                                 f"has a {type(self.optimizer).__name__}")
+            self.optimizer.load_state_dict(state["optimizer"])
+        if state["scheduler"] is not None and self.scheduler is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        elif (state["scheduler"] is None) != (self.scheduler is None):
+            warnings.warn(
+                "the checkpoint was saved " + ("with" if self.scheduler is None else "without")
+                + " a learning-rate scheduler and the trainer has "
+                + ("none" if self.scheduler is None else "one") + "; the resumed run will differ",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+        current = self._random_generators()
+        for role, gen_state in state["rng"].items():
+            gen = current.get(role)
+            if gen is not None:
+                gen.bit_generator.state = gen_state
+        if state["history"] is not None:
+            if self.history is None:
+                self.history = cbks.History()
+            self.history.load_state_dict(state["history"])
 
     # ------------------------------------------------------------------ set-up helpers
     def _prepare_data(
@@ -598,6 +740,58 @@ class Trainer:
                 f"optimizer={opt}, metrics={list(self.metrics)})")
 
 
+# ---------------------------------------------------------------------- state
+class _Snapshot:
+    """What :meth:`Trainer.load_state_dict` may change, copied before it changes anything, so
+    that a failure part-way can put everything back."""
+
+    def __init__(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+        self.model = trainer.model.state_dict()
+        self.optimizer_object = trainer.optimizer
+        opt = trainer.optimizer
+        self.optimizer = copy.deepcopy(opt.state_dict()) if opt is not None else None
+        sched = trainer.scheduler
+        self.scheduler = copy.deepcopy(sched.state_dict()) if sched is not None else None
+        self.rng = {role: copy.deepcopy(gen.bit_generator.state)
+                    for role, gen in trainer._random_generators().items()}
+        self.history_object = trainer.history
+        self.history = self.history_object.state_dict() if self.history_object else None
+
+    def restore(self) -> None:
+        trainer = self.trainer
+        trainer.model.load_state_dict(self.model, strict=False)
+        trainer.optimizer = self.optimizer_object
+        if self.optimizer is not None:
+            trainer.optimizer.load_state_dict(self.optimizer)
+        if self.scheduler is not None:
+            trainer.scheduler.load_state_dict(self.scheduler)
+        for role, gen in trainer._random_generators().items():
+            if role in self.rng:
+                gen.bit_generator.state = self.rng[role]
+        trainer.history = self.history_object
+        if self.history_object is not None:
+            self.history_object.load_state_dict(self.history)
+
+
+def _same_kind(saved: Any, current: Any) -> bool:
+    """Whether a saved scheduler value can stand for the current one (numbers for numbers,
+    lists of the same length, None for anything)."""
+    if saved is None or current is None:
+        return True
+    if isinstance(current, bool) or isinstance(saved, bool):
+        return isinstance(current, bool) and isinstance(saved, bool)
+    if isinstance(current, (int, float, np.number)):
+        return isinstance(saved, (int, float, np.number)) and (
+            not isinstance(current, (int, np.integer)) or isinstance(saved, (int, np.integer))
+        )
+    if isinstance(current, (list, tuple)):
+        return isinstance(saved, (list, tuple)) and len(saved) == len(current) and all(
+            _same_kind(s, c) for s, c in zip(saved, current)
+        )
+    return type(saved) is type(current)
+
+
 # ---------------------------------------------------------------------- batch sources
 class _Batches:
     def epoch(self, rng: np.random.Generator | None) -> Iterable[tuple[Any, Any]]:
@@ -609,7 +803,7 @@ class _Batches:
     def num_samples(self) -> int | None:
         return None
 
-    def sample(self) -> np.ndarray | None:
+    def sample(self, n: int = 8) -> np.ndarray | None:
         return None
 
 
@@ -649,13 +843,13 @@ class _LoaderBatches(_Batches):
                 n = None
         return n
 
-    def sample(self) -> np.ndarray | None:
+    def sample(self, n: int = 8) -> np.ndarray | None:
         # Arrays behind a DataLoader are reachable without iterating it (iterating would draw a
         # shuffle from its generator and change the run).
         dataset = getattr(self.loader, "dataset", None)
         arrays = getattr(dataset, "arrays", None)
         if arrays:
-            return _float32(arrays[0][:8])
+            return _float32(np.asarray(arrays[0][:n]))
         if dataset is not None:
             try:
                 return _float32(np.stack([np.asarray(dataset[0][0])]))

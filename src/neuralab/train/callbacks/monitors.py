@@ -10,6 +10,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from ...io.checkpoint import write_checkpoint
 from ...optim.lr_scheduler import LRScheduler
 from ..protocol import Callback
 from ..metrics import better_direction
@@ -316,9 +317,7 @@ class BackupAndRestore(Callback):
             self.restored_epoch = self.trainer.resume(self.path)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        from ..checkpoint import save_checkpoint
-
-        save_checkpoint(self.path, self.trainer, epoch)
+        write_checkpoint(self.path, self.trainer.state_dict(epoch))
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.delete_on_end and os.path.exists(self.path):

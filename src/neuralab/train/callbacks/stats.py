@@ -183,19 +183,13 @@ class ActivationStats(Callback):
     def _probe_batch(self) -> np.ndarray:
         if self.probe is not None:
             return self.probe
-        data = getattr(self.trainer, "train_data", None)
-        x = getattr(data, "x", None)
-        if x is None:
-            loader = getattr(data, "loader", None)
-            arrays = getattr(getattr(loader, "dataset", None), "arrays", None)
-            x = arrays[0] if arrays else None
-        if x is None:
+        probe = self.trainer.training_inputs(self.probe_size)
+        if probe is None:
             raise ValueError(
                 "ActivationStats could not take a probe batch from the training data; pass one: "
                 "ActivationStats(probe=x_train[:256])"
             )
-        probe = np.asarray(x[: self.probe_size])
-        return probe.astype(np.float32) if probe.dtype.kind == "f" else probe
+        return probe
 
     @staticmethod
     def measure(model: Any, x: Any) -> dict[str, dict[str, float]]:
