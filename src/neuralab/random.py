@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["Seed", "get_rng", "seed"]
+
+#: What an ``rng`` argument accepts: a Generator, an integer seed, or None (the library generator).
+Seed = np.random.Generator | int | None
+
 _GENERATOR: np.random.Generator = np.random.default_rng()
 
 
@@ -25,7 +30,7 @@ def seed(n: int) -> np.random.Generator:
     return _GENERATOR
 
 
-def get_rng(rng: np.random.Generator | int | None = None) -> np.random.Generator:
+def get_rng(rng: Seed = None) -> np.random.Generator:
     """Resolve an ``rng`` argument: a Generator is used as is, an int seeds a new one, None gives
     the library's generator (see :func:`seed`)."""
     if rng is None:

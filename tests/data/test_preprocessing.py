@@ -89,7 +89,7 @@ def test_minmax_scaler_matches_sklearn(feature_range):
 def test_scalers_use_training_statistics_only(scaler_cls):
     X = _features(n=300, seed=2).astype(np.float64)
     y = np.arange(300)
-    X_tr, X_te, _, _ = train_test_split(X, y, test_size=0.3, seed=0)
+    X_tr, X_te, _, _ = train_test_split(X, y, test_size=0.3, rng=0)
     scaler = scaler_cls().fit(X_tr)
     if scaler_cls is StandardScaler:
         mu, sd = X_tr.mean(0), X_tr.std(0)

@@ -29,7 +29,7 @@ def test_returns_sklearn_order_and_keeps_rows_aligned():
     X = np.arange(n * 3, dtype=np.float32).reshape(n, 3)
     y = np.arange(n) * 7
     w = np.arange(n)[::-1].copy()
-    X_tr, X_te, y_tr, y_te, w_tr, w_te = train_test_split(X, y, w, test_size=0.25, seed=0)
+    X_tr, X_te, y_tr, y_te, w_tr, w_te = train_test_split(X, y, w, test_size=0.25, rng=0)
     assert X_tr.shape == (30, 3) and X_te.shape == (10, 3)
     for Xp, yp, wp in ((X_tr, y_tr, w_tr), (X_te, y_te, w_te)):
         ids = (Xp[:, 0] / 3).astype(int)
@@ -42,13 +42,13 @@ def test_returns_sklearn_order_and_keeps_rows_aligned():
 def test_sizes_match_sklearn(n, test_size):
     X = np.arange(n)
     sk_tr, sk_te = skms.train_test_split(X, test_size=test_size, random_state=0)
-    tr, te = train_test_split(X, test_size=test_size, seed=0)
+    tr, te = train_test_split(X, test_size=test_size, rng=0)
     assert (len(tr), len(te)) == (len(sk_tr), len(sk_te))
 
 
 def test_no_overlap_union_is_all_and_shuffled():
     X = np.arange(100)
-    tr, te = train_test_split(X, test_size=0.3, seed=3)
+    tr, te = train_test_split(X, test_size=0.3, rng=3)
     assert len(np.intersect1d(tr, te)) == 0
     np.testing.assert_array_equal(np.sort(np.concatenate([tr, te])), X)
     assert not np.array_equal(te, X[70:]) and not np.array_equal(tr, X[:70])
@@ -56,11 +56,20 @@ def test_no_overlap_union_is_all_and_shuffled():
 
 def test_seed_reproducible_and_seeds_differ():
     X = np.arange(60)
-    a = train_test_split(X, seed=11)
-    b = train_test_split(X, seed=11)
-    c = train_test_split(X, seed=12)
+    a = train_test_split(X, rng=11)
+    b = train_test_split(X, rng=11)
+    c = train_test_split(X, rng=12)
     np.testing.assert_array_equal(a[1], b[1])
     assert not np.array_equal(a[1], c[1])
+
+
+def test_the_old_seed_keyword_is_refused():
+    # the random source is spelled `rng`, as everywhere else in the library
+    X = np.arange(20)
+    with pytest.raises(TypeError, match="seed"):
+        train_test_split(X, seed=0)
+    with pytest.raises(TypeError, match="seed"):
+        KFold(3, shuffle=True, seed=0)
 
 
 def test_shuffle_false_cuts_in_order():
@@ -76,7 +85,7 @@ def test_stratified_proportions_within_one_of_exact(counts, test_size):
     y = _imbalanced_labels(counts)
     n = len(y)
     X = np.arange(n)
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, stratify=y, seed=0)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, stratify=y, rng=0)
     n_test = math.ceil(test_size * n) if isinstance(test_size, float) else test_size
     assert len(y_te) == n_test and len(y_tr) == n - n_test
     np.testing.assert_array_equal(np.sort(np.concatenate([X_tr, X_te])), X)
@@ -91,7 +100,7 @@ def test_stratified_proportions_within_one_of_exact(counts, test_size):
 def test_stratify_accepts_one_hot_rows():
     y = _imbalanced_labels([30, 10])
     onehot = np.eye(2, dtype=np.float32)[y]
-    _, _, _, y_te = train_test_split(np.arange(40), y, test_size=0.2, stratify=onehot, seed=1)
+    _, _, _, y_te = train_test_split(np.arange(40), y, test_size=0.2, stratify=onehot, rng=1)
     np.testing.assert_array_equal(np.bincount(y_te), [6, 2])
 
 
@@ -109,12 +118,12 @@ def test_test_size_errors(bad, exc, msg):
 def test_stratify_errors():
     y = np.array([0] * 10 + [1] * 9 + [2])
     with pytest.raises(ValueError, match=r"class 2 has only 1 member"):
-        train_test_split(np.arange(20), test_size=0.5, stratify=y, seed=0)
+        train_test_split(np.arange(20), test_size=0.5, stratify=y, rng=0)
     y = np.repeat(np.arange(5), 4)
     with pytest.raises(ValueError, match="5 classes needs at least 5"):
-        train_test_split(np.arange(20), test_size=3, stratify=y, seed=0)
+        train_test_split(np.arange(20), test_size=3, stratify=y, rng=0)
     with pytest.raises(ValueError, match="20 labels"):
-        train_test_split(np.arange(20), stratify=y[:10], seed=0)
+        train_test_split(np.arange(20), stratify=y[:10], rng=0)
     with pytest.raises(ValueError, match="same first dimension"):
         train_test_split(np.arange(20), np.arange(19))
 
@@ -124,7 +133,7 @@ def test_train_val_test_split_sizes_disjoint_and_complete():
     X = np.arange(100)
     y = X % 3
     X_tr, X_va, X_te, y_tr, y_va, y_te = train_val_test_split(X, y, val_size=0.15, test_size=0.25,
-                                                              seed=0)
+                                                              rng=0)
     assert (len(X_tr), len(X_va), len(X_te)) == (60, 15, 25)
     np.testing.assert_array_equal(np.sort(np.concatenate([X_tr, X_va, X_te])), X)
     np.testing.assert_array_equal(y_va, X_va % 3)
@@ -133,7 +142,7 @@ def test_train_val_test_split_sizes_disjoint_and_complete():
 def test_train_val_test_split_stratified():
     y = _imbalanced_labels([120, 60, 20])
     X = np.arange(len(y))
-    parts = train_val_test_split(X, y, val_size=0.2, test_size=0.2, stratify=y, seed=4)
+    parts = train_val_test_split(X, y, val_size=0.2, test_size=0.2, stratify=y, rng=4)
     X_tr, X_va, X_te, y_tr, y_va, y_te = parts
     for yp, n_part in ((y_va, 40), (y_te, 40)):
         assert len(yp) == n_part
@@ -158,8 +167,8 @@ def test_kfold_unshuffled_equals_sklearn(n, k):
         np.testing.assert_array_equal(va, sva)
 
 
-@pytest.mark.parametrize("splitter", [KFold(4, shuffle=True, seed=0), KFold(3),
-                                      StratifiedKFold(4, shuffle=True, seed=1),
+@pytest.mark.parametrize("splitter", [KFold(4, shuffle=True, rng=0), KFold(3),
+                                      StratifiedKFold(4, shuffle=True, rng=1),
                                       StratifiedKFold(3)])
 def test_every_sample_validated_exactly_once(splitter):
     n = 37
@@ -179,8 +188,8 @@ def test_every_sample_validated_exactly_once(splitter):
 
 def test_kfold_shuffle_reproducible_and_not_blocks():
     X = np.zeros(30)
-    a = [va for _, va in KFold(3, shuffle=True, seed=7).split(X)]
-    b = [va for _, va in KFold(3, shuffle=True, seed=7).split(X)]
+    a = [va for _, va in KFold(3, shuffle=True, rng=7).split(X)]
+    b = [va for _, va in KFold(3, shuffle=True, rng=7).split(X)]
     for fa, fb in zip(a, b):
         np.testing.assert_array_equal(fa, fb)
     assert not np.array_equal(a[0], np.arange(10))
@@ -191,8 +200,8 @@ def test_kfold_errors():
         list(KFold(6).split(np.zeros(5)))
     with pytest.raises(ValueError, match="at least 2"):
         KFold(1)
-    with pytest.raises(ValueError, match="shuffle=True"):
-        KFold(3, seed=0)
+    with pytest.raises(ValueError, match="`rng` only matters with shuffle=True"):
+        KFold(3, rng=0)
 
 
 # ---------------------------------------------------------------------------- StratifiedKFold
@@ -211,7 +220,7 @@ def test_stratified_kfold_class_counts_balanced_per_fold():
     counts = [1457, 2198, 880, 175, 20, 163, 5]
     y = _imbalanced_labels(counts)
     per_fold = np.array([np.bincount(y[va], minlength=len(counts))
-                         for _, va in StratifiedKFold(5, shuffle=True, seed=0).split(y, y)])
+                         for _, va in StratifiedKFold(5, shuffle=True, rng=0).split(y, y)])
     np.testing.assert_array_equal(per_fold.sum(axis=0), counts)
     assert np.all(per_fold.max(axis=0) - per_fold.min(axis=0) <= 1)
 
@@ -261,7 +270,7 @@ def test_cross_validate_scaler_fits_on_training_folds_only():
         assert np.abs(X_va.mean(0)).max() > 1e-3
         return 1.0
 
-    result = cross_validate(fn, X, y, cv=3, scaler=StandardScaler, seed=0)
+    result = cross_validate(fn, X, y, cv=3, scaler=StandardScaler, rng=0)
     assert result["mean"] == {"score": 1.0} and len(result["folds"]) == 3
 
 
@@ -299,10 +308,10 @@ def test_cross_validate_and_the_search_walk_the_same_scaled_folds():
             seen_search.append((self.x_train, x.copy()))
             return 0.0
 
-    cross_validate(score, X, y, cv=KFold(3, shuffle=True, seed=1), scaler=StandardScaler)
+    cross_validate(score, X, y, cv=KFold(3, shuffle=True, rng=1), scaler=StandardScaler)
     GridSearch(Recorder, {"a": [1]}, refit=False).fit(
-        X, y, cv=KFold(3, shuffle=True, seed=1), scaler=StandardScaler)
-    expected = list(fold_parts(X, y, KFold(3, shuffle=True, seed=1), StandardScaler))
+        X, y, cv=KFold(3, shuffle=True, rng=1), scaler=StandardScaler)
+    expected = list(fold_parts(X, y, KFold(3, shuffle=True, rng=1), StandardScaler))
     assert len(seen_cv) == len(seen_search) == 3
     for (cv_tr, cv_va), (s_tr, s_va), (e_tr, _, e_va, _) in zip(seen_cv, seen_search, expected):
         np.testing.assert_array_equal(cv_tr, s_tr)

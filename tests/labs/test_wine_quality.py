@@ -68,7 +68,7 @@ def _folds(config, n):
     from neuralab.data import KFold
 
     seed = config.seeds[0]
-    return [va for _, va in KFold(config.folds, shuffle=True, seed=seed).split(range(n))]
+    return [va for _, va in KFold(config.folds, shuffle=True, rng=seed).split(range(n))]
 
 
 def test_the_shipped_data_is_the_default_and_csv_overrides_it(tmp_path):

@@ -129,8 +129,8 @@ def test_get_and_set_weights_like_keras():
 
 def test_regularization_loss_sums_the_layers_penalties():
     model = nn.Sequential([
-        nn.Dense(4, input_dim=3, kernel_regularizer=nn.L2(0.1)),
-        nn.Dense(2, kernel_regularizer=nn.L1(0.01)),
+        nn.Dense(4, input_dim=3, kernel_regularizer=nn.regularizers.L2(0.1)),
+        nn.Dense(2, kernel_regularizer=nn.regularizers.L1(0.01)),
         nn.Dense(1),
     ])
     zero = nn.Sequential([nn.Dense(2, input_dim=2)]).regularization_loss()

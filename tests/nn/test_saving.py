@@ -18,7 +18,7 @@ from neuralab.io import SafetensorsError, atomic_write, read_safetensors, write_
 def trained_model():
     rng = np.random.default_rng(0)
     model = nn.Sequential([
-        nn.Dense(8, input_dim=4, activation="relu", kernel_regularizer=nn.L2(1e-3), rng=0),
+        nn.Dense(8, input_dim=4, activation="relu", kernel_regularizer=nn.regularizers.L2(1e-3), rng=0),
         nn.BatchNorm(),
         nn.Dropout(0.2),
         nn.Residual(nn.Dense(8, activation=nn.LeakyReLU(0.2), kernel_initializer="he_normal")),
@@ -45,7 +45,7 @@ def test_round_trip_is_bit_exact(tmp_path):
     model.eval()
     loaded.eval()
     np.testing.assert_array_equal(loaded(x).data, model(x).data)
-    assert loaded[3].module.activation.alpha == 0.2 and loaded[0].kernel_regularizer == nn.L2(1e-3)
+    assert loaded[3].module.activation.alpha == 0.2 and loaded[0].kernel_regularizer == nn.regularizers.L2(1e-3)
     assert [m.name for m in loaded] == [m.name for m in model]
 
 

@@ -107,7 +107,7 @@ def assert_no_test_rows_seen():
 def test_random_search_finds_the_minimum_and_sorts_the_table(data):
     X, y, _ = data
     search = RandomSearch(Quadratic, {"lr": LogUniform(1e-5, 1.0), "wd": 0.0}, n_trials=40,
-                          seed=0)
+                          rng=0)
     search.fit(X[:45], y[:45], validation_data=(X[45:], y[45:]), epochs=3)
     scores = [row["score"] for row in search.results_]
     assert scores == sorted(scores)
@@ -127,7 +127,7 @@ def test_random_search_finds_the_minimum_and_sorts_the_table(data):
 @pytest.mark.parametrize("mode", ["validation_data", "validation_split", "cv", "stratified"])
 def test_the_test_set_is_never_passed(data, mode):
     X, y, X_test = data
-    search = RandomSearch(Quadratic, {"lr": LogUniform(1e-4, 1.0)}, n_trials=4, seed=1)
+    search = RandomSearch(Quadratic, {"lr": LogUniform(1e-4, 1.0)}, n_trials=4, rng=1)
     if mode == "validation_data":
         search.fit(X[:40], y[:40], validation_data=(X[40:], y[40:]))
     elif mode == "validation_split":
@@ -135,7 +135,7 @@ def test_the_test_set_is_never_passed(data, mode):
     elif mode == "cv":
         search.fit(X, y, cv=3)
     else:
-        search.fit(X, y, cv=StratifiedKFold(3, shuffle=True, seed=0))
+        search.fit(X, y, cv=StratifiedKFold(3, shuffle=True, rng=0))
     assert_no_test_rows_seen()
     assert not any(a.shape == X_test.shape and np.array_equal(a, X_test) for a in Quadratic.seen)
     # the only evaluation of the test set is the user's, once, at the end
@@ -150,15 +150,15 @@ def test_validation_parts_are_disjoint_from_training_parts(data):
         def fit(self, x, y, validation_data=None, **kwargs):
             pairs.append((x, validation_data[0]) if validation_data else (x, None))
 
-    RandomSearch(Recorder, {"lr": LogUniform(1e-3, 1.0)}, n_trials=2, seed=0,
-                 refit=False).fit(X, y, cv=KFold(4, shuffle=True, seed=0))
+    RandomSearch(Recorder, {"lr": LogUniform(1e-3, 1.0)}, n_trials=2, rng=0,
+                 refit=False).fit(X, y, cv=KFold(4, shuffle=True, rng=0))
     assert len(pairs) == 8                           # 2 trials x 4 folds
     for x_tr, x_va in pairs:
         assert len(x_tr) == 45 and len(x_va) == 15
         rows_tr = {r.tobytes() for r in x_tr}
         assert not any(r.tobytes() in rows_tr for r in x_va)
     pairs.clear()
-    RandomSearch(Recorder, {"lr": LogUniform(1e-3, 1.0)}, n_trials=1, seed=0,
+    RandomSearch(Recorder, {"lr": LogUniform(1e-3, 1.0)}, n_trials=1, rng=0,
                  refit=False).fit(X, y, validation_split=0.2)
     assert [len(pairs[0][0]), len(pairs[0][1])] == [48, 12]
 
@@ -172,7 +172,7 @@ def test_scaler_is_fitted_on_training_parts_only(data):
             fitted_on.append(len(X))
             return super().fit(X)
 
-    search = GridSearch(Quadratic, {"lr": [1e-2, 1e-1]}, seed=0)
+    search = GridSearch(Quadratic, {"lr": [1e-2, 1e-1]}, rng=0)
     search.fit(X, y, cv=3, scaler=SpyScaler)
     # once per fold on its training part (every configuration sees the same scaled fold), then
     # once on all the data for the refit
@@ -186,7 +186,7 @@ def test_reproducible_by_seed_and_longer_searches_extend_shorter_ones(data):
         8, 64, log=True)}
 
     def run(n, seed):
-        s = RandomSearch(Quadratic, space, n_trials=n, seed=seed, refit=False)
+        s = RandomSearch(Quadratic, space, n_trials=n, rng=seed, refit=False)
         return s.fit(X, y, validation_split=0.2).results_
 
     a, b, c = run(6, 3), run(6, 3), run(6, 4)
@@ -242,14 +242,14 @@ def test_with_a_neuralab_trainer_on_iris():
     from neuralab.data import load_iris, train_test_split
 
     X, y = load_iris()
-    X_tr, X_va, y_tr, y_va = train_test_split(X, y, test_size=0.3, stratify=y, seed=0)
+    X_tr, X_va, y_tr, y_va = train_test_split(X, y, test_size=0.3, stratify=y, rng=0)
 
     def build(params):
         model = nn.Sequential([nn.Dense(16, activation="relu", input_dim=4), nn.Dense(3)])
         return Trainer(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(),
                                                                  lr=params["lr"]))
 
-    search = GridSearch(build, {"lr": [1e-5, 3e-2]}, seed=0, metric="accuracy")
+    search = GridSearch(build, {"lr": [1e-5, 3e-2]}, rng=0, metric="accuracy")
     search.fit(X_tr, y_tr, validation_data=(X_va, y_va), scaler=StandardScaler, epochs=30,
                batch_size=16)
     assert search.best_params_ == {"lr": 3e-2}

@@ -68,7 +68,7 @@ def test_iris_lecture_network_reaches_95_percent_test_accuracy():
     # The lecture's practical: Dense(64, relu) + Dense(3, softmax), categorical cross-entropy on
     # probabilities, Adam; stratified split, scaler fitted on the training part only.
     x, y = load_iris()
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, stratify=y, seed=3)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, stratify=y, rng=3)
     scaler = StandardScaler().fit(x_train)
     x_train, x_test = scaler.transform(x_train), scaler.transform(x_test)
     # the split is not a freak: a linear model also scores >= 95 % on it
@@ -159,8 +159,8 @@ def test_regularization_penalty_is_added_to_the_loss():
     x, y = _data(n=8)
     nl.seed(4)
     model = nn.Sequential([
-        nn.Dense(5, activation="tanh", input_dim=4, kernel_regularizer=nn.L2(0.1)),
-        nn.Dense(3, kernel_regularizer=nn.L1(0.05)),
+        nn.Dense(5, activation="tanh", input_dim=4, kernel_regularizer=nn.regularizers.L2(0.1)),
+        nn.Dense(3, kernel_regularizer=nn.regularizers.L1(0.05)),
     ])
     model(x[:1])
     trainer = Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.0))
@@ -326,6 +326,24 @@ def test_fit_data_errors():
         Trainer(_mlp([4, 3, 3]), "cross_entropy", 0.1)
     with pytest.raises(ValueError, match="unknown"):
         Trainer(_mlp([4, 3, 3]), "cross_entropy", "adamm").fit(x, y)
+
+
+def test_the_model_and_the_optimizer_are_the_library_types():
+    """Real types, not probes: a plain function is not a model, an object with step() and
+    zero_grad() is not an optimizer; each message names what to pass instead."""
+    model = _mlp([4, 3, 3])
+
+    class LooksLikeAnOptimizer:
+        def step(self):
+            pass
+
+        def zero_grad(self):
+            pass
+
+    with pytest.raises(TypeError, match="nn.Module such as nn.Sequential.*function"):
+        Trainer(lambda x: x, "cross_entropy", "adam")
+    with pytest.raises(TypeError, match="optim.Optimizer such as optim.Adam"):
+        Trainer(model, "cross_entropy", LooksLikeAnOptimizer())
 
 
 def test_stop_training_flag_ends_fit_after_the_epoch():

@@ -77,7 +77,7 @@ def iris(seed: int, out_dir: Path, epochs: int) -> bool:
     _section("3. Iris classification, the lecture's Keras model")
     set_seed(seed)
     X, y = load_iris()
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, stratify=y, seed=3)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, stratify=y, rng=3)
     scaler = StandardScaler().fit(X_train)  # statistics of the training part only
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     print(f"  {len(X_train)} training and {len(X_test)} test samples, 4 features, 3 classes")

@@ -202,7 +202,7 @@ def train_csv(config: TabularConfig) -> TabularResult:
     n_out = len(classes) if classes else 1
     _check_size(config, X.shape[1], n_out)
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=config.test_size, stratify=stratify, seed=config.seed
+        X, y, test_size=config.test_size, stratify=stratify, rng=config.seed
     )
     scaler = StandardScaler().fit(X_train)  # statistics of the training part only
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)

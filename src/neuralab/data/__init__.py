@@ -2,7 +2,7 @@
 
 >>> from neuralab.data import load_iris, train_test_split, StandardScaler, DataLoader
 >>> X, y = load_iris()
->>> X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, stratify=y, seed=0)
+>>> X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, stratify=y, rng=0)
 >>> scaler = StandardScaler().fit(X_train)                 # training statistics only
 >>> X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 >>> for xb, yb in DataLoader((X_train, y_train), batch_size=16, shuffle=True, rng=0): ...

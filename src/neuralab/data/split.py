@@ -2,7 +2,8 @@
 
 The test set answers "how well does the final model generalize?" only if nothing was fitted on it:
 not the weights, not the scaler statistics, not the hyperparameters.  These helpers shuffle with an
-explicit seed, keep class proportions when asked (``stratify``), and hand out disjoint index sets.
+explicit ``rng`` (a Generator or an integer seed), keep class proportions when asked
+(``stratify``), and hand out disjoint index sets.
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..random import get_rng
-
-Seed = np.random.Generator | int | None
+from ..random import Seed, get_rng
 
 
 def _num_samples(arrays: tuple[Any, ...], caller: str) -> tuple[list[np.ndarray], int]:
@@ -115,7 +114,7 @@ def _split_indices(n: int, n_test: int, stratify: Any, rng: np.random.Generator,
 
 
 def train_test_split(*arrays: Any, test_size: float | int = 0.25, stratify: Any = None,
-                     seed: Seed = None, shuffle: bool = True) -> list[np.ndarray]:
+                     rng: Seed = None, shuffle: bool = True) -> list[np.ndarray]:
     """Shuffle, then split arrays into a training and a test part.
 
     Args:
@@ -123,18 +122,18 @@ def train_test_split(*arrays: Any, test_size: float | int = 0.25, stratify: Any 
         test_size: fraction of the samples in (0, 1), rounded up, or an integer count.
         stratify: labels (usually ``y``) whose class proportions both parts keep: each class
             contributes ``round(test_size * n_class)`` test samples, within one of the exact share.
-        seed: integer seed or ``np.random.Generator`` (``None``: the library generator).
+        rng: ``np.random.Generator`` or integer seed (``None``: the library generator).
         shuffle: set False to cut the arrays in order (the last samples become the test set).
 
     Returns:
         ``[a_train, a_test, b_train, b_test, ...]`` in scikit-learn's order, so
-        ``X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, seed=0)``.
+        ``X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, rng=0)``.
     """
     converted, n = _num_samples(arrays, "train_test_split")
     if n < 2:
         raise ValueError(f"train_test_split needs at least 2 samples, got {n}")
     n_test = _resolve_count(test_size, n, "test_size", "train_test_split")
-    rng = get_rng(seed)
+    rng = get_rng(rng)
     if shuffle:
         train, test = _split_indices(n, n_test, stratify, rng, shuffle, "train_test_split")
     else:
@@ -148,7 +147,7 @@ def train_test_split(*arrays: Any, test_size: float | int = 0.25, stratify: Any 
 
 
 def train_val_test_split(*arrays: Any, val_size: float | int = 0.2, test_size: float | int = 0.2,
-                         stratify: Any = None, seed: Seed = None) -> list[np.ndarray]:
+                         stratify: Any = None, rng: Seed = None) -> list[np.ndarray]:
     """Shuffle, then split arrays three ways: training, validation (for model and hyperparameter
     choices) and test (touched once, at the end).
 
@@ -158,7 +157,7 @@ def train_val_test_split(*arrays: Any, val_size: float | int = 0.2, test_size: f
 
     Returns:
         ``[a_train, a_val, a_test, b_train, b_val, b_test, ...]``, e.g.
-        ``X_tr, X_va, X_te, y_tr, y_va, y_te = train_val_test_split(X, y, seed=0)``.
+        ``X_tr, X_va, X_te, y_tr, y_va, y_te = train_val_test_split(X, y, rng=0)``.
     """
     caller = "train_val_test_split"
     converted, n = _num_samples(arrays, caller)
@@ -169,7 +168,7 @@ def train_val_test_split(*arrays: Any, val_size: float | int = 0.2, test_size: f
     if n_val + n_test >= n:
         raise ValueError(f"{caller}: val_size={val_size!r} and test_size={test_size!r} take "
                          f"{n_val} + {n_test} of {n} samples, leaving none for training")
-    rng = get_rng(seed)
+    rng = get_rng(rng)
     rest, test = _split_indices(n, n_test, stratify, rng, True, caller)
     rest_labels = None if stratify is None else np.asarray(stratify)[rest]
     train_pos, val_pos = _split_indices(len(rest), n_val, rest_labels, rng, True, caller)
@@ -186,24 +185,24 @@ class KFold:
 
     Fold sizes differ by at most one (the first ``N % n_splits`` folds get one extra sample).
     Without ``shuffle`` folds are consecutive blocks, as scikit-learn's ``KFold``.  With an integer
-    ``seed`` every call to :meth:`split` gives the same folds.
+    ``rng`` every call to :meth:`split` gives the same folds.
 
-    >>> for train_idx, val_idx in KFold(5, shuffle=True, seed=0).split(X):
+    >>> for train_idx, val_idx in KFold(5, shuffle=True, rng=0).split(X):
     ...     model = fit(X[train_idx], y[train_idx]); score(model, X[val_idx], y[val_idx])
     """
 
-    def __init__(self, n_splits: int = 5, shuffle: bool = False, seed: Seed = None) -> None:
+    def __init__(self, n_splits: int = 5, shuffle: bool = False, rng: Seed = None) -> None:
         name = type(self).__name__
         if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) \
                 or n_splits < 2:
             raise ValueError(f"{name} expected an integer `n_splits` of at least 2, "
                              f"got {n_splits!r}")
-        if seed is not None and not shuffle:
-            raise ValueError(f"{name}: `seed` only matters with shuffle=True; pass shuffle=True "
-                             f"or drop the seed")
+        if rng is not None and not shuffle:
+            raise ValueError(f"{name}: `rng` only matters with shuffle=True; pass shuffle=True "
+                             f"or drop the rng")
         self.n_splits = int(n_splits)
         self.shuffle = bool(shuffle)
-        self.seed = seed
+        self.rng = rng
 
     def get_n_splits(self, X: Any = None, y: Any = None) -> int:
         return self.n_splits
@@ -219,7 +218,7 @@ class KFold:
         folds = np.repeat(np.arange(self.n_splits), sizes)
         if self.shuffle:
             # permuting which sample sits where is the same as shuffling before cutting blocks
-            folds = folds[get_rng(self.seed).permutation(n)]
+            folds = folds[get_rng(self.rng).permutation(n)]
         return folds
 
     def split(self, X: Any, y: Any = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -233,7 +232,7 @@ class KFold:
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(n_splits={self.n_splits}, shuffle={self.shuffle}, "
-                f"seed={self.seed!r})")
+                f"rng={self.rng!r})")
 
 
 class StratifiedKFold(KFold):
@@ -271,7 +270,7 @@ class StratifiedKFold(KFold):
         n_classes = len(classes)
         cells = np.bincount(dealt * n_classes + sorted_codes, minlength=self.n_splits * n_classes)
         per_fold = cells.reshape(self.n_splits, n_classes)
-        rng = get_rng(self.seed) if self.shuffle else None
+        rng = get_rng(self.rng) if self.shuffle else None
         folds = np.empty(n, dtype=np.int64)
         for k in range(n_classes):
             fold_ids = np.repeat(np.arange(self.n_splits), per_fold[:, k])
@@ -281,14 +280,14 @@ class StratifiedKFold(KFold):
         return folds
 
 
-def make_splitter(cv: Any, *, stratify: bool = False, seed: Seed = None,
+def make_splitter(cv: Any, *, stratify: bool = False, rng: Seed = None,
                   who: str = "cross_validate") -> Any:
     """The splitter for ``cv``: a number of folds gives a shuffled :class:`KFold`
-    (:class:`StratifiedKFold` with ``stratify``) seeded with ``seed``; an object with
+    (:class:`StratifiedKFold` with ``stratify``) shuffled with ``rng``; an object with
     ``split(X, y)`` is used as it is."""
     if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
         cls = StratifiedKFold if stratify else KFold
-        return cls(int(cv), shuffle=True, seed=seed)
+        return cls(int(cv), shuffle=True, rng=rng)
     if hasattr(cv, "split") and not isinstance(cv, str):
         return cv
     raise TypeError(f"{who} expected `cv` as a number of folds or a splitter with "
@@ -324,7 +323,7 @@ def cross_validate(
     cv: int | KFold = 5,
     *,
     scaler: Callable[[], Any] | None = None,
-    seed: Seed = None,
+    rng: Seed = None,
 ) -> dict[str, Any]:
     """Cross-validate: for each fold, build and fit a fresh model on the training folds and score
     it on the held-out fold.
@@ -339,7 +338,8 @@ def cross_validate(
         scaler: optional factory (e.g. ``StandardScaler``); a fresh one is fitted on each fold's
             training part and applied to both parts before ``build_and_score_fn`` sees them, so
             the held-out fold never leaks into the statistics.
-        seed: seed of the shuffled :class:`KFold` when ``cv`` is an integer.
+        rng: the random source (Generator or integer seed) of the shuffled :class:`KFold` when
+            ``cv`` is an integer.
 
     Returns:
         ``{"folds": [scores of fold 0, ...], "mean": {metric: mean}, "std": {metric: std}}``,
@@ -350,7 +350,7 @@ def cross_validate(
     if len(X) != len(y):
         raise ValueError(f"cross_validate expected X and y with the same number of samples, got "
                          f"{len(X)} and {len(y)}")
-    splitter = make_splitter(cv, seed=seed)
+    splitter = make_splitter(cv, rng=rng)
     folds: list[dict[str, float]] = []
     for X_tr, y_tr, X_va, y_va in fold_parts(X, y, splitter, scaler):
         result = build_and_score_fn(X_tr, y_tr, X_va, y_va)

@@ -132,17 +132,17 @@ def load_data(dataset: str, n_train: int, n_test: int, seed: int = 0) -> Data:
         if n_train > n - 10:
             raise ValueError(f"`n_train` is at most {n - 10} for the digits, got {n_train}")
         x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=n - n_train, stratify=y,
-                                                  seed=seed)
+                                                  rng=seed)
         return Data(dataset, x_tr, y_tr, x_te, y_te)
     # a fixed test set first, so runs with different `n_train` are scored on the same samples
     if n_test > n - 20 or n_train > n - n_test:
         raise ValueError(f"the digits have {n} samples: `n_test` = {n_test} and `n_train` = "
                          f"{n_train} do not fit")
     x_pool, x_te, y_pool, y_te = train_test_split(x, y, test_size=int(n_test), stratify=y,
-                                                  seed=seed)
+                                                  rng=seed)
     if n_train < len(x_pool):
         x_pool, _, y_pool, _ = train_test_split(x_pool, y_pool, test_size=len(x_pool) - n_train,
-                                                stratify=y_pool, seed=seed + 1)
+                                                stratify=y_pool, rng=seed + 1)
     return Data(dataset, x_pool, y_pool, x_te, y_te)
 
 
@@ -158,7 +158,7 @@ def build_mlp(
 ) -> nn.Sequential:
     """``hidden_layers`` Dense layers of ``units`` (each followed by ``Dropout(dropout)`` when
     ``dropout > 0``) and a linear output layer of ``n_classes`` logits; ``regularizer`` (an
-    ``nn.L1``/``nn.L2``) is attached to every layer's weight, as the book's weight decay
+    ``nn.regularizers.L1``/``nn.regularizers.L2``) is attached to every layer's weight, as the book's weight decay
     penalizes every weight matrix."""
     layers: list[nn.Module] = []
     for i in range(hidden_layers):

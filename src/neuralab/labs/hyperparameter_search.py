@@ -164,7 +164,7 @@ def _digits(seed: int, val_size: float, test_size: float) -> list[np.ndarray]:
 
     x, y = load_digits()  # pixels / 16, float32
     return train_val_test_split(x, y, val_size=val_size, test_size=test_size, stratify=y,
-                                seed=seed)
+                                rng=seed)
 
 
 def _search_one_seed(config: Config, seed: int) -> tuple[SeedResult, list[dict[str, Any]],
@@ -184,7 +184,7 @@ def _search_one_seed(config: Config, seed: int) -> tuple[SeedResult, list[dict[s
     space = {"lr": LogUniform(config.lr_min, config.lr_max),
              "weight_decay": LogUniform(config.wd_min, config.wd_max)}
     # refit=False: the model tested is the one whose validation accuracy chose it
-    search = RandomSearch(build, space, n_trials=config.n_trials, seed=seed,
+    search = RandomSearch(build, space, n_trials=config.n_trials, rng=seed,
                           metric="accuracy", refit=False)
     # the search sees training and validation data only; the test set stays here
     search.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=config.epochs,

@@ -177,7 +177,7 @@ def _data(config: Config, seed_value: int) -> tuple[np.ndarray, np.ndarray, np.n
 
     X, y = load_digits()  # pixels 0..16 -> [0, 1], as Fashion-MNIST's /255
     x_train, x_test, y_train, y_test = train_test_split(
-        X, y.astype(np.int64), test_size=0.2, stratify=y, seed=seed_value
+        X, y.astype(np.int64), test_size=0.2, stratify=y, rng=seed_value
     )
     return x_train[: config.n_train], y_train[: config.n_train], x_test, y_test
 

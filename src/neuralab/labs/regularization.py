@@ -5,7 +5,7 @@ The overfitting setup of :mod:`neuralab.labs.overfitting` (300 Fashion-MNIST ima
 layers of 100 ReLU units, SGD) is trained again with a penalty on the weights:
 
 * ``l2``: the book's weight decay, ``loss + l2 * sum W^2`` on every weight matrix
-  (``kernel_regularizer=nn.L2(l2)``; the book writes ``lambda / 2 * sum W^2`` with
+  (``kernel_regularizer=nn.regularizers.L2(l2)``; the book writes ``lambda / 2 * sum W^2`` with
   lambda = 0.1, i.e. ``l2 = 0.05``).  Its gradient ``2 l2 W`` shrinks every weight in proportion;
 * ``l1``: ``loss + l1 * sum |W|``, whose gradient ``l1 sign(W)`` pushes weights to exactly 0
   (sparse weights);
@@ -165,9 +165,9 @@ def _optimizer_and_regularizer(name: str, config: Config) -> tuple[Any, Any]:
     if name == "none":
         return None, sgd
     if name == "l2":
-        return nn.L2(config.l2), sgd
+        return nn.regularizers.L2(config.l2), sgd
     if name == "l1":
-        return nn.L1(config.l1), sgd
+        return nn.regularizers.L1(config.l1), sgd
     if name == "weight_decay":
         return None, lambda params: optim.SGD(params, lr=config.lr,
                                               weight_decay=config.weight_decay)

@@ -215,7 +215,7 @@ def _fit_predict_mlp(config: Config, X_tr: np.ndarray, y_tr: np.ndarray, X_va: n
     mu, sigma = float(y_tr.mean()), float(y_tr.std()) or 1.0
     t_tr = ((y_tr - mu) / sigma).astype(np.float32)[:, None]
     # early stopping watches part of the training folds, never the held-out fold
-    X_fit, X_stop, t_fit, t_stop = train_test_split(X_tr, t_tr, test_size=0.1, seed=seed)
+    X_fit, X_stop, t_fit, t_stop = train_test_split(X_tr, t_tr, test_size=0.1, rng=seed)
     seed_library(seed)
     layers: list[Any] = []
     for i, units in enumerate(config.hidden):
@@ -265,7 +265,7 @@ def _cross_validate(config: Config, X: np.ndarray, y: np.ndarray, seed: int
     folds: dict[str, list[dict[str, float]]] = {m: [] for m in config.models}
     oof = {m: np.zeros(len(y), np.float32) for m in config.models}
     mlp_epochs: list[int] = []
-    splitter = KFold(config.folds, shuffle=True, seed=seed)
+    splitter = KFold(config.folds, shuffle=True, rng=seed)
     for k, (tr, va) in enumerate(splitter.split(X)):
         scaler = StandardScaler().fit(X[tr])          # training folds only
         X_tr, X_va = scaler.transform(X[tr]), scaler.transform(X[va])

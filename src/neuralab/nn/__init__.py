@@ -41,7 +41,7 @@ from .module import (
     serialize,
 )
 from .normalization import BatchNorm, LayerNorm
-from .regularizers import L1, L1L2, L2, Regularizer
+from .regularizers import Regularizer
 
 __all__ = [
     # module system
@@ -55,9 +55,24 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss", "Loss", "MSELoss",
     "NLLLoss", "get_loss", "one_hot",
     # regularizers
-    "L1", "L1L2", "L2", "Regularizer",
+    "Regularizer",
     # classic neurons (no autograd)
     "MCPNeuron", "Perceptron",
     # submodules
     "activations", "classic", "init", "regularizers",
 ]
+
+
+_PENALTIES = ("L1", "L2", "L1L2")  # in nn.regularizers only
+
+
+def __getattr__(name: str) -> object:
+    # nn.L1 could mean the loss or the penalty: say which is which instead of guessing
+    if name in _PENALTIES:
+        raise AttributeError(
+            f"neuralab.nn has no {name}: the weight penalty is nn.regularizers.{name} "
+            f"(kernel_regularizer=nn.regularizers.{name}(...) or {name.lower()!r})"
+            + (", the mean absolute error loss is nn.L1Loss" if name == "L1" else "")
+        )
+    raise AttributeError(f"module 'neuralab.nn' has no attribute {name!r}")
+

@@ -42,7 +42,7 @@ class Dense(Module):
     U(-a, a) with a = sqrt(6 / (in + out)), the Keras default); pass ``"he_normal"`` or
     ``"he_uniform"`` for deep ReLU stacks.  Biases start at zero.  x W + b is one fused op.
 
-    ``kernel_regularizer`` (``nn.L2(1e-4)``, ``"l1"``...) adds its penalty of W to
+    ``kernel_regularizer`` (``nn.regularizers.L2(1e-4)``, ``"l1"``...) adds its penalty of W to
     ``model.regularization_loss()``.
 
     >>> layer = nn.Dense(3, activation="softmax", input_dim=4)

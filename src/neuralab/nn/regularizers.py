@@ -21,7 +21,7 @@ two are different methods and their factors are not interchangeable.  (The ``wei
 of SGD, Adam, RMSProp and AdaGrad is not decoupled: it adds ``lambda * w`` to the gradient, which
 is this L2 penalty with l2 = lambda / 2.)
 
->>> layer = nn.Dense(64, activation="relu", kernel_regularizer=nn.L2(1e-4))
+>>> layer = nn.Dense(64, activation="relu", kernel_regularizer=nn.regularizers.L2(1e-4))
 >>> loss = criterion(model(x), y) + model.regularization_loss()
 """
 
@@ -90,7 +90,7 @@ class Regularizer:
 class L1(Regularizer):
     """penalty = l1 * sum |w|.
 
-    >>> nn.Dense(10, kernel_regularizer=nn.L1(1e-3))
+    >>> nn.Dense(10, kernel_regularizer=nn.regularizers.L1(1e-3))
     """
 
     def __init__(self, l1: float = 0.01) -> None:
@@ -106,7 +106,7 @@ class L1(Regularizer):
 class L2(Regularizer):
     """penalty = l2 * sum w^2 (Keras' convention, no 1/2).
 
-    >>> nn.Dense(10, kernel_regularizer=nn.L2(1e-4))
+    >>> nn.Dense(10, kernel_regularizer=nn.regularizers.L2(1e-4))
     """
 
     def __init__(self, l2: float = 0.01) -> None:
@@ -122,7 +122,7 @@ class L2(Regularizer):
 class L1L2(Regularizer):
     """penalty = l1 * sum |w| + l2 * sum w^2 (elastic net).
 
-    >>> nn.Dense(10, kernel_regularizer=nn.L1L2(l1=1e-5, l2=1e-4))
+    >>> nn.Dense(10, kernel_regularizer=nn.regularizers.L1L2(l1=1e-5, l2=1e-4))
     """
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0) -> None:

@@ -28,10 +28,14 @@ others (so that they save the state *after* schedules and early stopping have ac
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..io.checkpoint import CheckpointError
+
+if TYPE_CHECKING:
+    from ..nn import Module
+    from .trainer import Trainer
 
 
 class Callback:
@@ -47,13 +51,14 @@ class Callback:
 
     #: position among the callbacks of a fit (stable sort, lower first)
     order: ClassVar[int] = 0
-    trainer: Any = None
+    #: the trainer running this callback (set by ``fit`` before the first hook)
+    trainer: Trainer
 
-    def set_trainer(self, trainer: Any) -> None:
+    def set_trainer(self, trainer: Trainer) -> None:
         self.trainer = trainer
 
     @property
-    def model(self) -> Any:
+    def model(self) -> Module:
         return self.trainer.model
 
     @property
@@ -158,7 +163,7 @@ class History(Callback):
 
 
 # ---------------------------------------------------------------------- states in checkpoints
-def callback_keys(callbacks: list[Any]) -> list[tuple[str, Any]]:
+def callback_keys(callbacks: Sequence[Callback]) -> list[tuple[str, Callback]]:
     """``ClassName#k`` (k-th callback of that class) for every callback except History."""
     counts: dict[str, int] = {}
     keyed = []
@@ -172,13 +177,14 @@ def callback_keys(callbacks: list[Any]) -> list[tuple[str, Any]]:
     return keyed
 
 
-def apply_callback_states(states: dict[str, Any], callbacks: list[Any], source: str) -> None:
+def apply_callback_states(states: dict[str, Any], callbacks: Sequence[Callback],
+                          source: str) -> None:
     """Give each callback the state saved for the callback of the same class and position.
 
     All or nothing: if one callback refuses its state, those already given theirs get their
     previous state back and :class:`~neuralab.io.checkpoint.CheckpointError` names the source
     (the checkpoint file) and the callback."""
-    applied: list[tuple[Any, dict[str, Any]]] = []
+    applied: list[tuple[Callback, dict[str, Any]]] = []
     for key, cb in callback_keys(callbacks):
         if key not in states:
             continue

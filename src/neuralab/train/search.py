@@ -20,7 +20,7 @@ the chosen model on the test set once, at the end.
 ...                       weight_decay=params["weight_decay"])
 ...     return Trainer(model, nn.CrossEntropyLoss(), opt)
 >>> search = RandomSearch(build, {"lr": LogUniform(1e-4, 1e-1),
-...                               "weight_decay": LogUniform(1e-6, 1e-1)}, n_trials=20, seed=0)
+...                               "weight_decay": LogUniform(1e-6, 1e-1)}, n_trials=20, rng=0)
 >>> search.fit(X_train, y_train, validation_data=(X_val, y_val), epochs=20, batch_size=64)
 >>> search.best_params_, search.best_score_
 >>> search.best_estimator_.evaluate(X_test, y_test)     # the test set, once
@@ -36,15 +36,13 @@ from typing import Any
 import numpy as np
 
 from ..data.split import KFold, fold_parts, make_splitter, scale_fold, train_test_split
-from ..random import get_rng, seed as _seed_library
+from ..random import Seed, get_rng, seed as _seed_library
 from .metrics import better_direction, get_metric
 
 __all__ = [
     "Choice", "Distribution", "GridSearch", "IntUniform", "LogUniform", "RandomSearch",
     "Uniform",
 ]
-
-Seed = np.random.Generator | int | None
 
 _RESERVED = {"rank", "trial", "params", "score", "score_std", "fold_scores"}
 
@@ -165,7 +163,7 @@ def _as_distribution(value: Any) -> Distribution | None:
 # ---------------------------------------------------------------------- the search
 class _Search:
     def __init__(self, build_fn: Callable[[dict[str, Any]], Any], *, metric: Any = None,
-                 mode: str = "auto", refit: bool = True, seed: Seed = None,
+                 mode: str = "auto", refit: bool = True, rng: Seed = None,
                  verbose: int = 0) -> None:
         if not callable(build_fn):
             raise TypeError(f"{type(self).__name__} expected a callable build_fn(params) that "
@@ -177,7 +175,7 @@ class _Search:
         self.metric = metric
         self.mode = mode
         self.refit = bool(refit)
-        self.seed = seed
+        self.rng = rng
         self.verbose = int(verbose)
         self.results_: list[dict[str, Any]] = []
         self.best_params_: dict[str, Any] | None = None
@@ -211,7 +209,7 @@ class _Search:
                 training plus validation data (``validation_split``, ``cv``).  Never the test
                 set.
             validation_data: ``(X_val, y_val)`` to score on.
-            validation_split: fraction of ``X`` held out (shuffled once with the search's seed,
+            validation_split: fraction of ``X`` held out (shuffled once with the search's rng,
                 the same split for every configuration).
             cv: number of folds (a shuffled :class:`~neuralab.data.KFold`) or a splitter such as
                 :class:`~neuralab.data.StratifiedKFold`; the score is the mean over folds.
@@ -242,12 +240,12 @@ class _Search:
         fit_kwargs.setdefault("verbose", 0)
         # One root number, then an independent stream per role: the split, the draws, and a
         # seed per trial.  Trial t's configuration and seed do not depend on n_trials, so a
-        # longer search with the same seed repeats the shorter one first.
-        root = int(get_rng(self.seed).integers(2**63 - 1))
+        # longer search with the same rng repeats the shorter one first.
+        root = int(get_rng(self.rng).integers(2**63 - 1))
         splits = self._splits(X, y, validation_data, validation_split, cv, stratify,
                               np.random.default_rng([root, 0]), scaler)
         configurations = self._configurations(np.random.default_rng([root, 1]))
-        reseed = self.seed is not None
+        reseed = self.rng is not None
         bad = _RESERVED.intersection(set().union(*configurations))
         if bad:
             raise ValueError(f"{name}: the hyperparameter name(s) {sorted(bad)} are reserved for "
@@ -308,10 +306,10 @@ class _Search:
             return [(X_tr, y, X_va, np.asarray(validation_data[1]))]
         if validation_split is not None:
             X_tr, X_va, y_tr, y_va = train_test_split(
-                X, y, test_size=validation_split, stratify=y if stratify else None, seed=rng)
+                X, y, test_size=validation_split, stratify=y if stratify else None, rng=rng)
             X_tr, X_va = scale_fold(scaler, X_tr, X_va)
             return [(X_tr, y_tr, X_va, y_va)]
-        splitter = make_splitter(cv, stratify=stratify, seed=int(rng.integers(2**31 - 1)),
+        splitter = make_splitter(cv, stratify=stratify, rng=int(rng.integers(2**31 - 1)),
                                  who=f"{type(self).__name__}.fit")
         return list(fold_parts(X, y, splitter, scaler))
 
@@ -413,9 +411,9 @@ class RandomSearch(_Search):
             anything else).
         refit: train the best configuration again on all the data given to ``fit``
             (training + validation) as ``best_estimator_``.
-        seed: seeds the draws, the validation split or folds, and the library generator
-            before each trial (so each trial's weights and shuffles do not depend on the
-            trials before it).  The same seed gives the same table.
+        rng: a Generator or an integer seed; it seeds the draws, the validation split or folds,
+            and the library generator before each trial (so each trial's weights and shuffles
+            do not depend on the trials before it).  The same integer gives the same table.
         verbose: print one line per trial.
 
     After ``fit``: ``results_`` (list of dicts sorted best first, with ``rank``, ``trial``,
@@ -425,9 +423,9 @@ class RandomSearch(_Search):
     """
 
     def __init__(self, build_fn: Callable[[dict[str, Any]], Any], space: Mapping[str, Any],
-                 n_trials: int = 10, seed: Seed = None, *, metric: Any = None,
+                 n_trials: int = 10, rng: Seed = None, *, metric: Any = None,
                  mode: str = "auto", refit: bool = True, verbose: int = 0) -> None:
-        super().__init__(build_fn, metric=metric, mode=mode, refit=refit, seed=seed,
+        super().__init__(build_fn, metric=metric, mode=mode, refit=refit, rng=rng,
                          verbose=verbose)
         if not isinstance(space, Mapping) or not space:
             raise ValueError(f"RandomSearch expected `space` as a non-empty dict name -> "
@@ -446,7 +444,7 @@ class RandomSearch(_Search):
                 for _ in range(self.n_trials)]
 
     def __repr__(self) -> str:
-        return f"RandomSearch(space={self.space!r}, n_trials={self.n_trials}, seed={self.seed!r})"
+        return f"RandomSearch(space={self.space!r}, n_trials={self.n_trials}, rng={self.rng!r})"
 
 
 class GridSearch(_Search):
@@ -454,17 +452,17 @@ class GridSearch(_Search):
     name varying fastest).
 
     ``grid`` is a dict name -> list of values, or a list of such dicts (the union of their
-    grids).  Other arguments as :class:`RandomSearch`; ``seed`` only seeds the validation split
+    grids).  Other arguments as :class:`RandomSearch`; ``rng`` only seeds the validation split
     or folds and the library generator before each trial.
 
-    >>> GridSearch(build, {"lr": [1e-3, 1e-2, 1e-1], "weight_decay": [0, 1e-4]}, seed=0)
+    >>> GridSearch(build, {"lr": [1e-3, 1e-2, 1e-1], "weight_decay": [0, 1e-4]}, rng=0)
     """
 
     def __init__(self, build_fn: Callable[[dict[str, Any]], Any],
                  grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Sequence[Any]]],
-                 seed: Seed = None, *, metric: Any = None, mode: str = "auto",
+                 rng: Seed = None, *, metric: Any = None, mode: str = "auto",
                  refit: bool = True, verbose: int = 0) -> None:
-        super().__init__(build_fn, metric=metric, mode=mode, refit=refit, seed=seed,
+        super().__init__(build_fn, metric=metric, mode=mode, refit=refit, rng=rng,
                          verbose=verbose)
         grids = [grid] if isinstance(grid, Mapping) else list(grid)
         if not grids:
@@ -491,7 +489,7 @@ class GridSearch(_Search):
         return len(self._configurations(np.random.default_rng(0)))
 
     def __repr__(self) -> str:
-        return f"GridSearch(grid={self.grid!r}, seed={self.seed!r})"
+        return f"GridSearch(grid={self.grid!r}, rng={self.rng!r})"
 
 
 # ---------------------------------------------------------------------- helpers

@@ -42,14 +42,19 @@ import numpy as np
 
 from ..autograd import Tensor, no_grad
 from ..data import ArrayDataset, DataLoader
+from ..io.checkpoint import CheckpointError, check_epoch, read_checkpoint
+from ..nn import Loss, Module
+from ..optim import Optimizer
 from ..optim.lr_scheduler import LRScheduler
 from ..random import get_rng
-from ..io.checkpoint import CheckpointError, check_epoch, read_checkpoint
 from . import callbacks as cbks
 from .metrics import labels_from_outputs
 from .protocol import apply_callback_states, callback_keys
 
-__all__ = ["Trainer"]
+__all__ = ["LossFunction", "Trainer"]
+
+#: a loss given as a plain function: ``(outputs, targets) -> scalar Tensor`` (the batch mean)
+LossFunction = Callable[[Tensor, Any], Tensor]
 
 # Validation and prediction batches: big enough to amortize the Python overhead per batch, small
 # enough to keep activations of a wide network in cache-friendly memory.
@@ -85,25 +90,29 @@ class Trainer:
 
     def __init__(
         self,
-        model: Any,
-        loss: Any,
-        optimizer: Any,
+        model: Module,
+        loss: Loss | LossFunction | str,
+        optimizer: Optimizer | str,
         metrics: Sequence[str | Callable[..., float]] | None = None,
         scheduler: LRScheduler | None = None,
         rng: np.random.Generator | int | None = None,
     ) -> None:
-        if not callable(model):
-            raise TypeError(f"Trainer expected a model (an nn.Module), got {type(model).__name__}")
+        if not isinstance(model, Module):
+            raise TypeError(
+                f"Trainer expected a model (an nn.Module such as nn.Sequential), got "
+                f"{type(model).__name__}; a custom model subclasses nn.Module"
+            )
         self.model = model
         self.loss_fn = _resolve_loss(loss)
         self._optimizer_name: str | None = None
+        self.optimizer: Optimizer | None
         if isinstance(optimizer, str):
             self._optimizer_name = optimizer
-            self.optimizer: Any = None
-        elif not (hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")):
+            self.optimizer = None
+        elif not isinstance(optimizer, Optimizer):
             raise TypeError(
-                "Trainer expected an optimizer object (with step() and zero_grad()) or a name such "
-                f"as 'adam', got {optimizer!r}"
+                "Trainer expected an optimizer (an optim.Optimizer such as optim.Adam(...), or a "
+                f"name such as 'adam'), got {optimizer!r}"
             )
         else:
             self.optimizer = optimizer
@@ -126,7 +135,7 @@ class Trainer:
         self.epoch = 0
         self.params: dict[str, Any] = {}
         # set while fit() runs: what a checkpoint needs besides the model and optimizer
-        self.train_data: Any = None
+        self.train_data: _Batches | None = None
         self.callbacks: list[cbks.Callback] = []
         self._start_epoch = 0
         self._resume_state: dict[str, Any] | None = None
@@ -265,8 +274,7 @@ class Trainer:
         keep = bool(self.metrics)
         outputs: list[np.ndarray] = []
         targets: list[np.ndarray] = []
-        reg = getattr(model, "regularization_loss", None)
-        use_reg = reg is not None and getattr(reg(), "requires_grad", False)
+        use_reg = model.regularization_loss().requires_grad  # False when no layer has a penalty
         total = 0.0
         count = 0
         model.train()
@@ -280,7 +288,7 @@ class Trainer:
             out = model(xb)
             loss = loss_fn(out, yb)
             if use_reg:
-                loss = loss + reg()
+                loss = loss + model.regularization_loss()
             optimizer.zero_grad()
             loss.backward()
             if after_backward:
@@ -334,7 +342,7 @@ class Trainer:
         targets: list[np.ndarray] = []
         total = 0.0
         count = 0
-        was_training = getattr(model, "training", True)
+        was_training = model.training
         model.eval()
         try:
             with no_grad():
@@ -346,8 +354,7 @@ class Trainer:
                     if keep:
                         outputs.append(out.data)
                         targets.append(yb)
-                reg = getattr(model, "regularization_loss", None)
-                penalty = float(_data(reg())) if reg is not None else 0.0
+                penalty = float(model.regularization_loss().data)
         finally:
             if was_training:
                 model.train()
@@ -403,7 +410,7 @@ class Trainer:
         batches = self._as_eval_batches(x, None, batch_size)
         model = self.model
         self._ensure_built(batches.sample())
-        was_training = getattr(model, "training", True)
+        was_training = model.training
         model.eval()
         try:
             with no_grad():
@@ -529,8 +536,8 @@ class Trainer:
     def _random_generators(self) -> dict[str, np.random.Generator]:
         """The generators a run draws from, by role.  One generator may have several roles."""
         gens: dict[str, np.random.Generator] = {"library": get_rng(None), "trainer": self.rng}
-        loader = getattr(self.train_data, "loader", None)
-        loader_rng = getattr(loader, "rng", None)
+        loader = self.train_data.loader if self.train_data is not None else None
+        loader_rng = getattr(loader, "rng", None)  # a DataLoader's own; any iterable may come
         if isinstance(loader_rng, np.random.Generator):
             gens["loader"] = loader_rng
         for path, module in self.model.named_modules():
@@ -619,7 +626,7 @@ class Trainer:
                     "fit can only take a validation_split from arrays; with a DataLoader pass "
                     "validation_data=<another DataLoader>"
                 )
-            train: _Batches = _LoaderBatches(x)
+            train: _Batches = _Batches(x)
         else:
             xa, ya = _as_arrays(x, y, "fit")
             if validation_split:
@@ -639,7 +646,7 @@ class Trainer:
             # one, the library generator at each epoch); unshuffled batches are views
             loader = DataLoader(ArrayDataset(xa, ya), batch_size, shuffle=shuffle,
                                 rng=self._rng, copy=False)
-            train = _LoaderBatches(loader)
+            train = _Batches(loader)
         val = None
         if validation_data is not None:
             val = self._as_eval_batches_from(validation_data, max(batch_size, _EVAL_BATCH))
@@ -647,7 +654,7 @@ class Trainer:
 
     def _as_eval_batches_from(self, data: Any, batch_size: int) -> _Batches:
         if _is_batch_source(data):
-            return _LoaderBatches(data)
+            return _Batches(data)
         if isinstance(data, (tuple, list)) and len(data) == 2:
             xa, ya = _as_arrays(data[0], data[1], "validation_data")
             return _array_batches(batch_size, xa, ya)
@@ -660,7 +667,7 @@ class Trainer:
         if batch_size is not None:
             batch_size = _check_count(batch_size, "batch_size")
         if _is_batch_source(x):
-            return _LoaderBatches(x)
+            return _Batches(x)
         if y is None:
             xa = _as_inputs(x, "predict")
             return _array_batches(batch_size or _EVAL_BATCH, xa)
@@ -671,12 +678,10 @@ class Trainer:
         """Build lazily-created weights with one forward pass (no graph, evaluation mode), then
         create the optimizer if it was given by name."""
         model = self.model
-        params_fn = getattr(model, "parameters", None)
-        has_params = params_fn is not None and next(iter(params_fn()), None) is not None
-        modules = model.modules() if hasattr(model, "modules") else ()
-        unbuilt = any(getattr(m, "built", True) is False for m in modules)
+        has_params = next(iter(model.parameters()), None) is not None
+        unbuilt = any(getattr(m, "built", True) is False for m in model.modules())
         if (unbuilt or not has_params) and sample is not None:
-            was_training = getattr(model, "training", True)
+            was_training = model.training
             model.eval()
             try:
                 with no_grad():
@@ -693,7 +698,7 @@ class Trainer:
             except TypeError:
                 # SGD has no default rate (as in PyTorch): use Keras' 0.01
                 self.optimizer = optim.get(self._optimizer_name, params, lr=0.01)
-        elif hasattr(self.optimizer, "params") and hasattr(model, "named_parameters"):
+        else:
             owned = {id(p) for p in self.optimizer.params}
             named = list(model.named_parameters())
             left_out = [n for n, p in named if p.requires_grad and id(p) not in owned]
@@ -793,27 +798,14 @@ def _same_kind(saved: Any, current: Any) -> bool:
 
 
 # ---------------------------------------------------------------------- batch sources
-class _Batches:
-    def epoch(self, rng: np.random.Generator | None) -> Iterable[tuple[Any, Any]]:
-        raise NotImplementedError
-
-    def num_batches(self) -> int | None:
-        return None
-
-    def num_samples(self) -> int | None:
-        return None
-
-    def sample(self, n: int = 8) -> np.ndarray | None:
-        return None
-
-
 def _array_batches(batch_size: int, *arrays: np.ndarray) -> _Batches:
     """Evaluation and prediction batches of arrays: a DataLoader of contiguous views, in order."""
-    return _LoaderBatches(DataLoader(ArrayDataset(*arrays), batch_size, copy=False))
+    return _Batches(DataLoader(ArrayDataset(*arrays), batch_size, copy=False))
 
 
-class _LoaderBatches(_Batches):
-    """A DataLoader or any re-iterable of ``(inputs, targets)`` batches."""
+class _Batches:
+    """The batches of a fit, evaluation or prediction: a DataLoader (arrays are wrapped in one)
+    or any re-iterable of ``(inputs, targets)`` batches."""
 
     def __init__(self, loader: Any) -> None:
         self.loader = loader
@@ -934,7 +926,7 @@ def _as_arrays(x: Any, y: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ---------------------------------------------------------------------- resolution helpers
-def _resolve_loss(loss: Any) -> Any:
+def _resolve_loss(loss: Loss | LossFunction | str) -> Loss | LossFunction:
     if isinstance(loss, str):
         from .. import nn
 
@@ -969,7 +961,7 @@ def _resolve_metrics(metrics: Sequence[Any]) -> dict[str, Callable[..., float]]:
     return resolved
 
 
-def _loss_task(loss: Any) -> tuple[str, str | None]:
+def _loss_task(loss: Loss | LossFunction) -> tuple[str, str | None]:
     """(task, kind of outputs) as the loss declares them (:class:`neuralab.nn.Loss`); a plain
     callable declares nothing: ``("unknown", None)``."""
     task = getattr(loss, "task", "unknown")
@@ -982,7 +974,7 @@ def _loss_task(loss: Any) -> tuple[str, str | None]:
     return task, kind
 
 
-def _last_activation(model: Any) -> str | None:
+def _last_activation(model: Module) -> str | None:
     """Lower-case name of the activation the model ends with, when it can be seen."""
     layers = getattr(model, "layers", None)
     last = model
@@ -1017,10 +1009,6 @@ def _check_verbose(verbose: Any) -> int:
     if verbose in (0, 1, 2) and not isinstance(verbose, bool):
         return int(verbose)
     raise ValueError(f"fit expected verbose as 0, 1, 2 or 'auto', got {verbose!r}")
-
-
-def _data(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

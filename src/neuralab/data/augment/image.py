@@ -26,9 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ...random import get_rng
-
-Seed = np.random.Generator | int | None
+from ...random import Seed, get_rng
 
 FILL_MODES = ("constant", "nearest", "reflect", "wrap")
 INTERPOLATIONS = ("bilinear", "nearest")

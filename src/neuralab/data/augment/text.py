@@ -19,9 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ...random import get_rng
+from ...random import Seed, get_rng
 
-Seed = np.random.Generator | int | None
 Text = str | Sequence[str]
 
 

@@ -6,14 +6,18 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from collections.abc import Callable
 from typing import IO, Any
 
 import numpy as np
 
+from ...autograd import Tensor
 from ...io.checkpoint import write_checkpoint
+from ...optim import SGD
 from ...optim.lr_scheduler import LRScheduler
-from ..protocol import Callback
+from ...optim.lr_scheduler import ReduceLROnPlateau as _Plateau
 from ..metrics import better_direction
+from ..protocol import Callback
 from .display import _format_value
 
 
@@ -337,7 +341,8 @@ class LearningRateScheduler(Callback):
     >>> LearningRateScheduler(optim.StepLR(opt, step_size=10, gamma=0.5))
     """
 
-    def __init__(self, schedule: Any, verbose: int = 0) -> None:
+    def __init__(self, schedule: LRScheduler | Callable[[int, float], float],
+                 verbose: int = 0) -> None:
         self._is_object = isinstance(schedule, LRScheduler)
         if not self._is_object and not callable(schedule):
             raise TypeError(
@@ -404,17 +409,12 @@ class ReduceLROnPlateau(MonitorCallback):
             threshold_mode="abs", cooldown=cooldown, min_lr=min_lr,
         )
         self.verbose = verbose
-        self.scheduler: Any = None
-        from ...autograd import Tensor
-        from ...optim import SGD
-        from ...optim.lr_scheduler import ReduceLROnPlateau as _Plateau
-
-        self._cls = _Plateau
+        self.scheduler: _Plateau | None = None
         # bad arguments fail here, not when training starts: try them on a throwaway optimizer
         _Plateau(SGD([Tensor(np.zeros(1, np.float32), requires_grad=True)], lr=1.0), **self.kwargs)
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self.scheduler = self._cls(self.trainer.optimizer, **self.kwargs)
+        self.scheduler = _Plateau(self.trainer.optimizer, **self.kwargs)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         value = self.monitored(logs)

@@ -6,12 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from ...autograd import no_grad
+from ...autograd import Tensor, no_grad
+from ...nn import Module
 from ..protocol import Callback
 
 
 # ---------------------------------------------------------------------- statistics for the labs
-def _layer_labels(model: Any, paths: list[str]) -> dict[str, str]:
+def _layer_labels(model: Module, paths: list[str]) -> dict[str, str]:
     """Readable labels for module paths: the module's ``name`` ("dense_1") when unique among
     ``paths``, else the dotted path."""
     modules = dict(model.named_modules()) if hasattr(model, "named_modules") else {}
@@ -110,7 +111,7 @@ class GradientStats(Callback):
         self.epochs = [int(e) for e in state["epochs"]]
 
 
-def collect_activations(model: Any, x: Any) -> dict[str, np.ndarray]:
+def collect_activations(model: Module, x: np.ndarray | Tensor) -> dict[str, np.ndarray]:
     """The output of every layer of a Sequential model for inputs ``x``, in evaluation mode and
     without a graph: ``{layer name: array (N, ...)}`` in forward order (layers that only pass
     values through, ``passes_values_through``: Dropout, Flatten, Identity, are left out).  For
@@ -169,7 +170,7 @@ class ActivationStats(Callback):
     >>> plt.plot(stats.dead_fraction["dense"])
     """
 
-    def __init__(self, probe: Any = None, probe_size: int = 256) -> None:
+    def __init__(self, probe: np.ndarray | Tensor | None = None, probe_size: int = 256) -> None:
         self.probe = None if probe is None else np.asarray(getattr(probe, "data", probe))
         if self.probe is not None and self.probe.dtype.kind == "f":
             self.probe = self.probe.astype(np.float32, copy=False)
@@ -192,7 +193,7 @@ class ActivationStats(Callback):
         return probe
 
     @staticmethod
-    def measure(model: Any, x: Any) -> dict[str, dict[str, float]]:
+    def measure(model: Module, x: np.ndarray | Tensor) -> dict[str, dict[str, float]]:
         """``{"mean": {layer: m}, "std": {...}, "dead_fraction": {...}}`` for inputs ``x``."""
         stats: dict[str, dict[str, float]] = {"mean": {}, "std": {}, "dead_fraction": {}}
         for name, h in collect_activations(model, x).items():
