@@ -270,6 +270,25 @@ def test_reduce_lr_on_plateau_callback_follows_torch_on_the_same_metrics():
     assert min(h["lr"]) < 0.01  # the rate was actually reduced in this run
 
 
+def test_one_thing_sets_the_learning_rate_in_a_fit():
+    """Two schedules on one optimizer overwrite each other's rate every epoch; fit refuses
+    that before training, naming both."""
+    x, y = _data(n=6)
+    model = _model()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    trainer = Trainer(model, "cross_entropy", opt, scheduler=optim.StepLR(opt, step_size=1))
+    with pytest.raises(ValueError, match=r"2 things that set the learning rate \(Trainer\("
+                                         r"scheduler=StepLR\(...\)\), ReduceLROnPlateau callback"):
+        trainer.fit(x, y, epochs=2, callbacks=[ReduceLROnPlateau()], verbose=0)
+    with pytest.raises(ValueError, match="LearningRateScheduler callback, ReduceLROnPlateau"):
+        Trainer(model, "cross_entropy", optim.SGD(model.parameters(), lr=0.1)).fit(
+            x, y, epochs=2, verbose=0,
+            callbacks=[LearningRateScheduler(lambda e, lr: lr), ReduceLROnPlateau()])
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])  # nothing was trained
+
+
 # ---------------------------------------------------------------------- logging and safety
 def test_csv_logger_writes_the_history(tmp_path):
     x, y = _data(n=6)

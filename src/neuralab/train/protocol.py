@@ -51,6 +51,8 @@ class Callback:
 
     #: position among the callbacks of a fit (stable sort, lower first)
     order: ClassVar[int] = 0
+    #: whether the callback sets the learning rate (a fit takes one thing that does)
+    sets_learning_rate: ClassVar[bool] = False
     #: the trainer running this callback (set by ``fit`` before the first hook)
     trainer: Trainer
 

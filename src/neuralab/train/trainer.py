@@ -733,6 +733,16 @@ class Trainer:
             history = cbks.History()
             user.append(history)
         self.history = history
+        setters = ([f"Trainer(scheduler={type(self.scheduler).__name__}(...))"]
+                   if self.scheduler is not None else [])
+        setters += [f"{type(cb).__name__} callback" for cb in user if cb.sets_learning_rate]
+        if len(setters) > 1:
+            # each would overwrite the other's rate every epoch: the run follows neither
+            raise ValueError(
+                f"fit got {len(setters)} things that set the learning rate ({', '.join(setters)}); "
+                "pass one: a schedule object (Trainer(scheduler=...) or LearningRateScheduler), "
+                "a function (LearningRateScheduler(fn)) or the ReduceLROnPlateau callback"
+            )
         if verbose and not any(isinstance(cb, cbks.ProgressBar) for cb in user):
             user.append(cbks.ProgressBar(verbose=verbose))
         # stable: same-order callbacks keep the user's order; History records first, checkpoints

@@ -341,6 +341,8 @@ class LearningRateScheduler(Callback):
     >>> LearningRateScheduler(optim.StepLR(opt, step_size=10, gamma=0.5))
     """
 
+    sets_learning_rate = True
+
     def __init__(self, schedule: LRScheduler | Callable[[int, float], float],
                  verbose: int = 0) -> None:
         self._is_object = isinstance(schedule, LRScheduler)
@@ -390,6 +392,8 @@ class ReduceLROnPlateau(MonitorCallback):
 
     >>> ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=5, min_lr=1e-5)
     """
+
+    sets_learning_rate = True
 
     def __init__(
         self,
