@@ -8,6 +8,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 .PHONY: demo test docs bench clean data
 
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
+CHROMIUM      := /usr/bin/chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,15 +38,23 @@ docs: $(VENV)/.test-installed data
 	$(BIN)/neuralab lab run all --docs
 	$(BIN)/python -m bench.pages
 
-# Fashion-MNIST comes from Debian (package dataset-fashion-mnist).  Installed here when we are root;
-# otherwise the tests that need it skip with a reason (and fail under CI=true).
+# Two Debian packages the tests need: Fashion-MNIST (dataset-fashion-mnist) and the browser that
+# opens the HTML run report (chromium, driven by playwright from the [test] extra, which never
+# downloads a browser of its own).  Each missing one is installed here when we are root, after one
+# apt-get update; otherwise the tests that need it skip with a reason (and fail under CI=true).
 data:
-	@if [ ! -d $(FASHION_MNIST) ]; then \
+	@missing=""; \
+	[ -d $(FASHION_MNIST) ] || missing="$$missing dataset-fashion-mnist"; \
+	[ -x $(CHROMIUM) ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist) \
-	      >/dev/null || echo "warning: could not install dataset-fashion-mnist"; \
+	    apt-get update -qq >/dev/null || echo "warning: apt-get update failed"; \
+	    for package in $$missing; do \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$package >/dev/null \
+	        || echo "warning: could not install $$package"; \
+	    done; \
 	  else \
-	    echo "note: Fashion-MNIST is absent; run 'sudo apt-get install dataset-fashion-mnist' for the tests that need it"; \
+	    echo "note:$$missing absent; run 'sudo apt-get install$$missing' for the tests that need it"; \
 	  fi; \
 	fi
 

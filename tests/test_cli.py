@@ -129,7 +129,8 @@ def test_an_invalid_set_value_is_a_clear_message(tmp_path):
     (b"a,y\n1,2\n3,\"4\n" + b"5,6\n" * 30_000, "quote"),
     (b"a,y\n1,2\n\n3,caf\xe9\n", "line 4 is not UTF-8"),
     (b"a,a,y\n1,2,3\n", "more than once"),
-    (b"a,y\n1,2\n\n\nx,3\n", "line 5 holds 'x'"),
+    (b"a,y\n" + b"".join(b"%d,%d\n" % (i, i % 2) for i in range(30)) + b"\n\nx,3\n",
+     "line 34 holds 'x'"),
 ])
 def test_bad_csv_files_are_one_line_exit_2(tmp_path, content, message):
     # issue 9.6 and 9.11: _csv.Error tracebacks (exit 1), messages without file or line

@@ -26,7 +26,15 @@ CONSTANTS = {
     ("docs/initializers.md", "0.01"): "the lecture's std 0.01 initialization",
     ("docs/search.md", "90 %"): "share of a log-uniform range, arithmetic",
     ("docs/training.md", "0.01"): "SGD's default learning rate",
+    ("docs/training.md", "5 %"): "data.table.STRAY_TEXT_SHARE, a setting (checked below)",
 }
+
+
+def test_the_stray_text_share_quoted_is_the_setting():
+    from neuralab.data.table import STRAY_TEXT_SHARE
+
+    text = (ROOT / "docs" / "training.md").read_text(encoding="utf-8")
+    assert f"at most {STRAY_TEXT_SHARE:.0%}".replace("%", " %") in text
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])

@@ -12,7 +12,7 @@ import pytest
 from neuralab import cli
 from neuralab.data import load_csv
 from neuralab.data.datasets.tabular import MAX_TARGET_CELL
-from neuralab.apps.tabular import BYTES_PER_PARAMETER, TabularConfig, TrainingDiverged, train_csv
+from neuralab.apps.tabular import BYTES_PER_PARAMETER, TabularConfig, TrainingDiverged, train_table
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "errors.md"
 HEADING = "## The command line: exit codes, run directories, bad input"
@@ -39,8 +39,9 @@ def test_the_limits_quoted_are_the_codes():
     assert f"over {MAX_TARGET_CELL} characters" in text
     assert f"a field over {csv.field_size_limit() // 1024} KiB" in text
     assert f"at {BYTES_PER_PARAMETER} bytes per parameter" in text
-    default = TabularConfig(csv="x", target="y").max_memory_gb
-    assert cli.build_parser().parse_args(["train", "x", "--target", "y"]).max_memory == default
+    default = TabularConfig(data="x", target="y").max_memory_gb
+    args = cli.build_parser().parse_args(["train", "x", "--target", "y"])
+    assert cli.train_config(args).max_memory_gb == default
     assert f"(default {default:g} GB)" in text
 
 
@@ -57,5 +58,6 @@ def test_the_messages_quoted_are_printed(tmp_path):
     data = tmp_path / "t.csv"
     data.write_text("a,b,y\n" + "".join(f"{i},{i % 5},{i * 3 % 7}\n" for i in range(1, 61)))
     with pytest.raises(TrainingDiverged) as info:
-        train_csv(TabularConfig(csv=str(data), target="y", epochs=5, lr=1e30, verbose=0))
+        train_table(TabularConfig(data=str(data), target="y", task="regression", epochs=5,
+                                  lr=1e30, verbose=0))
     assert f"neuralab: error: {info.value}".startswith(block)

@@ -24,19 +24,25 @@ def test_quick_start_has_the_two_commands():
     assert commands == ["make demo", "make test"]
 
 
-def test_readme_train_example_runs_on_the_shipped_data(tmp_path):
-    """The first `neuralab train` line of the README works on a fresh clone (no ../shared)."""
+def test_readme_train_examples_run_on_the_shipped_data(tmp_path):
+    """The README's first two `neuralab train` lines (built-in data, no ../shared) work on a
+    fresh clone, and the run they write is usable by `predict`."""
     import shlex
     import subprocess
     import sys
 
+    from neuralab.data.datasets.catalog import is_builtin
+
     text = README.read_text(encoding="utf-8")
-    line = next(ln for ln in text.splitlines() if ln.startswith(".venv/bin/neuralab train "))
-    args = shlex.split(line.split("#")[0])[1:]  # without .venv/bin/neuralab
-    data = README.parent / args[1]
-    assert data.is_file(), f"the README trains on {args[1]}, which the checkout does not hold"
-    args[1] = str(data)
-    proc = subprocess.run([sys.executable, "-m", "neuralab", *args, "--quiet", "--epochs", "5",
-                           "--out", str(tmp_path / "run")], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "run" / "model.safetensors").is_file()
+    lines = [ln for ln in text.splitlines() if ln.startswith(".venv/bin/neuralab train")][:2]
+    assert len(lines) == 2
+    for i, line in enumerate(lines):
+        args = shlex.split(line.split("#")[0])[1:]  # without .venv/bin/neuralab
+        data = args[1] if len(args) > 1 and not args[1].startswith("-") else None
+        assert data is None or is_builtin(data), f"the README trains on {data}, not built in"
+        out = tmp_path / f"run{i}"
+        proc = subprocess.run([sys.executable, "-m", "neuralab", *args, "--quiet", "--epochs",
+                               "5", "--out", str(out)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        assert (out / "model.safetensors").is_file() and (out / "report.html").is_file()
+    assert "regression" in (tmp_path / "run1" / "metrics.json").read_text()

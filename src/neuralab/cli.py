@@ -1,4 +1,5 @@
-"""Command line: ``neuralab --version``, ``neuralab demo``, ``neuralab train``, ``neuralab lab``.
+"""Command line: ``neuralab --version``, ``demo``, ``train``, ``predict``, ``evaluate``,
+``datasets``, ``lab``.
 A thin adapter: parse, call the library, print.
 
 Exit codes (docs/errors.md):
@@ -37,27 +38,61 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--epochs", type=int, default=200, help="iris epochs at most (default 200)")
     demo.add_argument("--out", default="runs/demo", help="run directory (default runs/demo)")
     train = sub.add_parser(
-        "train", help="train a network on a CSV file with a header row (classes or a number)"
+        "train", help="train a network on a table (a CSV file or a built-in data set)",
+        description="Train a network on a table and write a run directory (model with its "
+        "preprocessing, config.toml, history.csv, metrics.json, figures, report.html). "
+        "Without DATA: the lecture's iris network, Dense(64, relu) + Dense(3, softmax).",
     )
-    train.add_argument("csv", help="the CSV file (comma, semicolon or tab separated)")
-    train.add_argument("--target", required=True, help="name of the column to predict")
-    train.add_argument("--task", default="auto", choices=["auto", "classification", "regression"],
-                       help="auto: text targets are classes, numbers are regressed (default)")
-    train.add_argument("--hidden", default="64,32", help="hidden layer sizes (default 64,32)")
-    train.add_argument("--epochs", type=int, default=200, help="at most (default 200)")
-    train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate")
-    train.add_argument("--weight-decay", type=float, default=0.0, help="> 0 uses AdamW")
-    train.add_argument("--test-size", type=float, default=0.2)
-    train.add_argument("--validation-split", type=float, default=0.2)
-    train.add_argument("--patience", type=int, default=20, help="early-stopping patience")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--out", default=None, help="run directory (default runs/train-<file>)")
+    train.add_argument("data", nargs="?", default=None,
+                       help="a CSV file with a header row, or a built-in data set "
+                            "('neuralab datasets'; default iris)")
+    train.add_argument("--target", default=None,
+                       help="the column to predict (a built-in set knows its own)")
+    train.add_argument("--task", default=None, choices=["auto", "classification", "regression"],
+                       help="auto (default): text and integers with at most 20 distinct values "
+                            "are classes, other numbers are regressed")
+    train.add_argument("--features", default=None, metavar="A,B,...",
+                       help="the input columns (default: all but the target)")
+    train.add_argument("--drop", default=None, metavar="A,B,...", help="columns to leave out")
+    train.add_argument("--delimiter", default=None,
+                       help="',' ';' 'tab' or 'space' (runs of whitespace); default: guessed")
+    train.add_argument("--missing", default=None, choices=["impute", "error", "drop"],
+                       help="empty/NA/?/nan cells: impute (median, most frequent; default), "
+                            "error, or drop those rows")
+    train.add_argument("--scale", default=None, choices=["robust", "standard"],
+                       help="numeric columns: median/IQR (default) or mean/std")
+    train.add_argument("--hidden", default=None, help="hidden layer sizes (default 64)")
+    train.add_argument("--epochs", type=int, default=None, help="at most (default 200)")
+    train.add_argument("--batch-size", type=int, default=None, help="default 32")
+    train.add_argument("--lr", type=float, default=None, help="Adam's learning rate (1e-3)")
+    train.add_argument("--weight-decay", type=float, default=None, help="> 0 uses AdamW")
+    train.add_argument("--test-size", type=float, default=None, help="default 0.2")
+    train.add_argument("--validation-split", type=float, default=None, help="default 0.2")
+    train.add_argument("--patience", type=int, default=None,
+                       help="early-stopping patience (default 20)")
+    train.add_argument("--seed", type=int, default=None, help="default 0")
+    train.add_argument("--config", default=None, metavar="FILE.toml",
+                       help="settings from a TOML file (a run's config.toml reruns it); the "
+                            "options given here win")
+    train.add_argument("--out", default=None, help="run directory (default runs/train-<data>)")
     train.add_argument("--overwrite", action="store_true",
                        help="replace an earlier run in --out (default: refuse it)")
-    train.add_argument("--max-memory", type=float, default=2.0, metavar="GB",
+    train.add_argument("--max-memory", type=float, default=None, metavar="GB",
                        help="refuse networks estimated to need more to train (default 2)")
-    train.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    train.add_argument("--verbose", action="store_true", help="one line per epoch")
+    train.add_argument("--quiet", action="store_true", help="no progress display")
+    predict = sub.add_parser("predict", help="predict with a trained run on new rows")
+    predict.add_argument("run", help="a run directory of neuralab train")
+    predict.add_argument("data", help="a CSV file with the training columns (the target may be "
+                                      "there; it is ignored)")
+    predict.add_argument("--out", default=None, help="write the predictions here (CSV; default: "
+                                                     "standard output)")
+    predict.add_argument("--delimiter", default=None, help="as for train")
+    evaluate = sub.add_parser("evaluate", help="the test metrics of a trained run on new rows")
+    evaluate.add_argument("run", help="a run directory of neuralab train")
+    evaluate.add_argument("data", help="a CSV file with the training columns and the target")
+    evaluate.add_argument("--delimiter", default=None, help="as for train")
+    sub.add_parser("datasets", help="list the built-in data sets (usable as neuralab train NAME)")
     lab = sub.add_parser("lab", help="run the lecture's experiments (labs); 'neuralab lab list'")
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION")
     lab_sub.add_parser("list", help="list the labs with the claim each one checks")
@@ -97,26 +132,113 @@ def _check_out_dir(out: str) -> None:
         raise UserError(f"--out: {err}") from None
 
 
-def run_train_command(args: argparse.Namespace) -> int:
-    from .apps.tabular import TabularConfig, train_csv
+_DELIMITERS = {",": ",", ";": ";", "tab": "\t", "\\t": "\t", "\t": "\t", "space": " ",
+               "whitespace": " ", " ": " "}
 
-    try:
-        hidden = tuple(int(h) for h in args.hidden.split(",") if h.strip())
-    except ValueError:
-        raise UserError(f"--hidden expects sizes like 64,32, got {args.hidden!r}") from None
-    out = args.out or f"runs/train-{Path(args.csv).stem}"
-    config = TabularConfig(
-        csv=args.csv, target=args.target, task=args.task, hidden=hidden, epochs=args.epochs,
-        batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
-        test_size=args.test_size, validation_split=args.validation_split,
-        patience=args.patience, seed=args.seed, out=out, overwrite=args.overwrite,
-        max_memory_gb=args.max_memory, verbose=0 if args.quiet else 2,
-    )
-    # train_csv checks the settings, the size of the network and --out before training
-    result = train_csv(config)
+
+def _delimiter(text: str | None) -> str:
+    if text is None:
+        return ""
+    if text not in _DELIMITERS:
+        raise UserError(f"--delimiter expects ',', ';', 'tab' or 'space', got {text!r}")
+    return _DELIMITERS[text]
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def train_config(args: argparse.Namespace) -> object:
+    """The TabularConfig of a ``train`` command line: defaults, then --config, then options."""
+    from .apps.tabular import TabularConfig
+    from .config import apply_overrides, load_toml
+
+    config = TabularConfig()
+    if args.config:
+        config = apply_overrides(config, load_toml(args.config))
+    given: dict[str, object] = {}
+    if args.data is not None:
+        given["data"] = args.data
+    if args.hidden is not None:
+        try:
+            given["hidden"] = tuple(int(h) for h in args.hidden.split(",") if h.strip())
+        except ValueError:
+            raise UserError(f"--hidden expects sizes like 64,32, got {args.hidden!r}") from None
+    for option in ("features", "drop"):
+        if getattr(args, option) is not None:
+            given[option] = _names(getattr(args, option))
+    if args.delimiter is not None:
+        given["delimiter"] = _delimiter(args.delimiter)
+    for option, key in (("target", "target"), ("task", "task"), ("missing", "missing"),
+                        ("scale", "scale"), ("epochs", "epochs"), ("batch_size", "batch_size"),
+                        ("lr", "lr"), ("weight_decay", "weight_decay"),
+                        ("test_size", "test_size"), ("validation_split", "validation_split"),
+                        ("patience", "patience"), ("seed", "seed"),
+                        ("max_memory", "max_memory_gb")):
+        value = getattr(args, option)
+        if value is not None:
+            given[key] = value
+    if args.verbose and args.quiet:
+        raise UserError("--verbose and --quiet contradict each other; pass one")
+    given["verbose"] = 0 if args.quiet else 2 if args.verbose else 1
+    config = apply_overrides(config, given)
+    out = args.out or config.out or f"runs/train-{Path(config.data).stem}"
+    return apply_overrides(config, {"out": out, "overwrite": bool(args.overwrite)})
+
+
+def run_train_command(args: argparse.Namespace) -> int:
+    from .apps.tabular import command_line, train_table
+
+    config = train_config(args)
+    # train_table checks the settings, the size of the network and --out before training
+    result = train_table(config, command=command_line())
     print(result.summary())
     for f in result.files:
         print(f"wrote {f}")
+    print(f"use it: neuralab predict {config.out} DATA.csv   |   neuralab evaluate "
+          f"{config.out} DATA.csv")
+    return 0
+
+
+def run_predict_command(args: argparse.Namespace) -> int:
+    from .apps.tabular import TrainedRun
+    from .io import atomic_write
+
+    run = TrainedRun.load(args.run)
+    table, outputs = run.predict(args.data, _delimiter(args.delimiter))
+    text = run.predictions_csv(table, outputs)
+    if args.out:
+        atomic_write(args.out, text.encode())
+        print(f"wrote {len(table)} predictions to {args.out}")
+    else:
+        sys.stdout.write(text)
+    for column, count in run.prep.report["unknown"].items():
+        print(f"note: {count} row(s) hold a category of {column!r} not seen in training "
+              "(encoded as none of the known ones)", file=sys.stderr)
+    for column, count in run.prep.report["imputed"].items():
+        print(f"note: {count} missing cell(s) of {column!r} imputed with the training value",
+              file=sys.stderr)
+    return 0
+
+
+def run_evaluate_command(args: argparse.Namespace) -> int:
+    from .apps.tabular import TrainedRun
+
+    run = TrainedRun.load(args.run)
+    result = run.evaluate(args.data, _delimiter(args.delimiter))
+    print(f"{run.task} on {args.data}:")
+    for name, value in result.items():
+        print(f"  {name:<22} {value:.4f}")
+    return 0
+
+
+def run_datasets_command() -> int:
+    from .data.datasets.catalog import DATASETS
+
+    for d in DATASETS.values():
+        print(f"{d.name:<14} {d.rows:>6} rows  target {d.target!r}: {d.description}")
+        print(f"{'':<14} source: {d.source}")
+    print("train one: neuralab train NAME (e.g. neuralab train wine-quality)")
     return 0
 
 
@@ -187,6 +309,12 @@ def main(argv: list[str] | None = None) -> int:
             return run_demo(seed=args.seed, epochs=args.epochs, out_dir=args.out)
         if args.command == "train":
             return run_train_command(args)
+        if args.command == "predict":
+            return run_predict_command(args)
+        if args.command == "evaluate":
+            return run_evaluate_command(args)
+        if args.command == "datasets":
+            return run_datasets_command()
         if args.command == "lab":
             return run_lab_command(args)
     except TrainingDiverged as err:

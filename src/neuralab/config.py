@@ -261,3 +261,14 @@ def load_toml(path: str | Path) -> dict[str, Any]:
 
 def to_dict(config: Any) -> dict[str, Any]:
     return dataclasses.asdict(config)
+
+
+def to_toml(config: Any, header: str = "") -> str:
+    """The dataclass ``config`` as a TOML file that :func:`load_toml` + :func:`apply_overrides`
+    read back to an equal config (``None`` fields are left out: TOML has no null, and the field's
+    default applies).  ``header`` lines become comments at the top."""
+    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    for key, value in to_dict(config).items():
+        if value is not None:
+            lines.append(f"{key} = {_toml_repr(value)}")
+    return "\n".join(lines) + "\n"

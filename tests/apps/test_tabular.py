@@ -15,9 +15,10 @@ from neuralab import cli
 from neuralab.data import wine_quality_path
 from neuralab.apps.tabular import (
     TabularConfig,
+    TrainedRun,
     TrainingDiverged,
     parameter_count,
-    train_csv,
+    train_table,
 )
 
 WINE = wine_quality_path()  # shipped as package data
@@ -39,22 +40,21 @@ def test_classification_with_text_labels_writes_a_reusable_run(tmp_path):
     csv = tmp_path / "blobs.csv"
     write_blobs_csv(csv)
     out = tmp_path / "run"
-    result = train_csv(TabularConfig(csv=str(csv), target="species", epochs=60, out=str(out),
+    result = train_table(TabularConfig(data=str(csv), target="species", epochs=60, out=str(out),
                                      verbose=0))
     assert result.task == "classification"
     assert result.classes == ["setosa", "versicolor", "virginica"]
     assert result.test_metrics["accuracy"] >= 0.95
-    # the saved model and scaler reproduce the predictions on raw rows
-    model = neuralab.load(out / "model.safetensors")
-    prep = json.loads((out / "preprocessing.json").read_text())
-    raw = np.array([[0.1, -0.2, 0.0], [4.0, 3.9, 0.2], [0.0, 4.1, 3.8]], dtype=np.float32)
-    scaler = neuralab.data.StandardScaler()
-    scaler.load_state_dict(prep["scaler"])
-    with neuralab.no_grad():
-        pred = model(scaler.transform(raw)).data.argmax(axis=1)
-    assert [prep["classes"][i] for i in pred] == ["setosa", "versicolor", "virginica"]
-    assert {p.name for p in out.iterdir()} >= {"model.safetensors", "preprocessing.json",
-                                               "history.json", "metrics.json", "history.png"}
+    # the saved model and its preprocessing predict from raw rows
+    raw = tmp_path / "new.csv"
+    raw.write_text("a;b;c\n0.1;-0.2;0.0\n4.0;3.9;0.2\n0.0;4.1;3.8\n")
+    run = TrainedRun.load(out)
+    _, probabilities = run.predict(str(raw))
+    assert [run.classes[i] for i in probabilities.argmax(axis=1)] == [
+        "setosa", "versicolor", "virginica"]
+    assert {p.name for p in out.iterdir()} >= {
+        "model.safetensors", "config.toml", "history.csv", "metrics.json", "history.png",
+        "confusion.png", "report.html"}
 
 
 def test_regression_on_a_numeric_target_reports_regression_metrics(tmp_path):
@@ -63,14 +63,15 @@ def test_regression_on_a_numeric_target_reports_regression_metrics(tmp_path):
     y = 3 * X[:, 0] - 2 * X[:, 1] + rng.normal(0, 0.1, 400)
     csv = tmp_path / "lin.csv"
     np.savetxt(csv, np.column_stack([X, y]), delimiter=",", header="x1,x2,y", comments="")
-    result = train_csv(TabularConfig(csv=str(csv), target="y", epochs=150, verbose=0))
+    result = train_table(TabularConfig(data=str(csv), target="y", epochs=150, verbose=0))
     assert result.task == "regression"
     assert result.test_metrics["r2"] > 0.95
     assert "accuracy_within_0.5" not in result.test_metrics  # y is not graded
 
 
 def test_wine_quality_practical_beats_predicting_the_mean():
-    result = train_csv(TabularConfig(csv=str(WINE), target="quality", epochs=30, verbose=0))
+    result = train_table(TabularConfig(data=str(WINE), target="quality", task="regression",
+                                       epochs=30, verbose=0))
     assert result.task == "regression"
     assert result.test_metrics["r2"] > 0.2  # the mean predictor has r2 = 0
     assert result.test_metrics["accuracy_within_1.0"] > 0.8
@@ -112,7 +113,7 @@ def test_a_class_too_small_to_stratify_is_named_by_its_label(tmp_path):
     rows = [f"{i},{i % 3},{'cat' if i % 2 else 'dog'}" for i in range(8)] + ["9,1,bird"]
     csv.write_text("a,b,t\n" + "\n".join(rows) + "\n")
     with pytest.raises(ValueError, match="'bird'|bird"):
-        train_csv(TabularConfig(csv=str(csv), target="t", epochs=1, verbose=0))
+        train_table(TabularConfig(data=str(csv), target="t", epochs=1, verbose=0))
 
 
 def test_cli_output_path_that_is_a_file_is_refused_before_training(tmp_path):
@@ -135,13 +136,14 @@ def strict_json(path):
 
 
 def issue_csv(path, bad="nan"):
-    """The reproduction of issue 9.1: a regression target with one `nan`."""
-    rows = [f"{i},{i % 5},{bad if i == 9 else i * 3 % 7}" for i in range(1, 61)]
+    """The reproduction of issue 9.1: a regression target (60 distinct numbers) with one bad
+    cell on line 10."""
+    rows = [f"{i},{i % 5},{bad if i == 9 else (i * 3 % 7) + i / 100}" for i in range(1, 61)]
     path.write_text("a,b,y\n" + "\n".join(rows) + "\n")
     return path
 
 
-@pytest.mark.parametrize("bad", ["nan", "inf", "1e400"])
+@pytest.mark.parametrize("bad", ["inf", "1e400", "-inf"])
 def test_a_non_finite_cell_is_refused_before_training_exit_2(tmp_path, bad):
     # issue 9.1: trained to all-NaN weights, exit 0, metrics.json with a bare NaN
     csv = issue_csv(tmp_path / "t.csv", bad)
@@ -151,6 +153,17 @@ def test_a_non_finite_cell_is_refused_before_training_exit_2(tmp_path, bad):
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert "column 'y'" in proc.stderr and "line 10" in proc.stderr
     assert proc.stdout == "" and not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("gap", ["nan", "", "NA", "?"])
+def test_a_row_without_a_target_is_left_out_and_counted(tmp_path, gap):
+    # issue 11: "nan", "NA", "?" and an empty cell mean "no value"; without a target a row
+    # cannot be trained on or scored, so it is left out, and the summary says how many
+    csv = issue_csv(tmp_path / "t.csv", gap)
+    result = train_table(TabularConfig(data=str(csv), target="y", epochs=2, verbose=0))
+    assert result.task == "regression"
+    assert result.n_train + result.n_validation + result.n_test == 59
+    assert "left out 1 rows without a target value" in result.summary()
 
 
 def test_non_finite_settings_are_refused_before_training(tmp_path):
@@ -170,11 +183,11 @@ def test_diverging_training_stops_keeps_finite_weights_and_writes_nothing(tmp_pa
     out = tmp_path / "r"
     with pytest.raises(TrainingDiverged, match=r"loss became (nan|infinite) at epoch 1, batch "
                                                r"\d+; nothing was written.*--lr 1e\+30"):
-        train_csv(TabularConfig(csv=str(csv), target="y", epochs=50, lr=1e30, out=str(out),
+        train_table(TabularConfig(data=str(csv), target="y", epochs=50, lr=1e30, out=str(out),
                                 verbose=0))
     assert not out.exists() and os.listdir(tmp_path) == ["t.csv"]  # no temp left either
     try:
-        train_csv(TabularConfig(csv=str(csv), target="y", epochs=50, lr=1e30, verbose=0))
+        train_table(TabularConfig(data=str(csv), target="y", epochs=50, lr=1e30, verbose=0))
     except TrainingDiverged as err:
         params = err.model.parameters()
         assert params and all(np.isfinite(p.data).all() for p in params)
@@ -191,9 +204,10 @@ def test_every_json_file_of_a_run_is_strict_json(tmp_path):
     csv = tmp_path / "blobs.csv"
     write_blobs_csv(csv, n=60)
     out = tmp_path / "run"
-    train_csv(TabularConfig(csv=str(csv), target="species", epochs=3, out=str(out), verbose=0))
-    for name in ("metrics.json", "history.json", "preprocessing.json"):
-        strict_json(out / name)
+    train_table(TabularConfig(data=str(csv), target="species", epochs=3, out=str(out), verbose=0))
+    strict_json(out / "metrics.json")
+    meta = neuralab.io.read_safetensors(out / "model.safetensors")[1]["neuralab.table"]
+    json.loads(meta, parse_constant=lambda token: pytest.fail(f"{token} in the model's metadata"))
 
 
 def test_parameter_count_matches_the_built_model():
@@ -213,13 +227,13 @@ def test_a_network_too_large_is_refused_before_allocating(tmp_path):
     assert "400,000,001 parameters" in proc.stderr and "--max-memory" in proc.stderr
     assert proc.stdout == "" and not (tmp_path / "r").exists()
     # the limit is a setting: 2-300-1 (1201 parameters, ~47 KB to train) under a lowered one
-    config = TabularConfig(csv=str(csv), target="y", hidden=(300,), epochs=1, verbose=0,
+    config = TabularConfig(data=str(csv), target="y", hidden=(300,), epochs=1, verbose=0,
                            max_memory_gb=40_000 / 2**30)
     with pytest.raises(ValueError,
                        match=r"1,201 parameters .* 4.47e-05 GB .* limit of 3.73e-05 GB"):
-        train_csv(config)
+        train_table(config)
     config.max_memory_gb = 50_000 / 2**30
-    assert train_csv(config).epochs_run == 1
+    assert train_table(config).epochs_run == 1
 
 
 def test_an_earlier_run_is_refused_or_replaced_whole(tmp_path):
@@ -262,8 +276,7 @@ def test_two_runs_with_the_same_out_at_once_never_mix(tmp_path):
     hidden = strict_json(out / "metrics.json")["config"]["hidden"]
     model = neuralab.load(out / "model.safetensors")
     assert model.layers[0].units == hidden[0]  # the model and the metrics of the same run
-    assert strict_json(out / "preprocessing.json")["classes"] == ["setosa", "versicolor",
-                                                                  "virginica"]
+    assert TrainedRun.load(out).classes == ["setosa", "versicolor", "virginica"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blobs.csv", "run"]
 
 

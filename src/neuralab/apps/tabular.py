@@ -1,49 +1,65 @@
-"""Train a network on a CSV file in one call: ``neuralab train FILE.csv --target COLUMN``.
+"""The main job on any table: ``neuralab train DATA``, then ``predict`` and ``evaluate``.
 
-The lecture's practical workflow (wine quality, iris) for any table with a header row: load,
-seeded split (stratified for classification), standardization fitted on the training part only,
-an MLP of ReLU layers with a task-appropriate head (softmax logits + cross-entropy for classes,
-identity + MSE for a number), Adam, validation with early stopping, one evaluation on the test
-part, and a run directory with the model, the scaler, the history, the metrics and a figure.
+``DATA`` is a delimited text file with a header row, or the name of a built-in data set
+(``neuralab datasets``).  The workflow is the lecture's practical (wine quality, iris):
 
-What is refused, and when (see ``docs/errors.md``):
+1. read the table (:func:`neuralab.data.read_table`: ``,`` ``;`` tab or whitespace); choose the
+   columns (``features``, ``drop``); rows without a target are left out and counted;
+2. decide the task by a printed rule (:func:`infer_task`), overridable with ``task``;
+3. a seeded split into training, validation and test rows (stratified for classes);
+4. a :class:`~neuralab.data.TablePreprocessor` fitted on the training rows only (numbers scaled
+   by median and IQR and clipped, text one-hot encoded, gaps imputed or refused);
+5. an MLP of ReLU layers with a head for the task (softmax logits + cross-entropy for classes,
+   identity + MSE for a number), Adam, early stopping on the validation rows, the best weights
+   kept; predicted numbers are clipped to the range of the training targets;
+6. one evaluation on the test rows, and a run directory that is a complete record: the model
+   with its preprocessing (one safetensors file), ``config.toml`` (reruns the same run bit for
+   bit: ``neuralab train --config RUN/config.toml``), ``history.csv``, ``metrics.json``, figures
+   and ``report.html``.
 
-* before anything is read or trained: bad settings (non-finite ``lr``, ``epochs < 1``...), a
-  network whose estimated training memory exceeds ``max_memory_gb`` (``--max-memory``), and an
-  output directory that is a file, is not writable or holds an earlier run (unless
-  ``overwrite``);
-* while loading: anything :func:`~neuralab.data.load_csv` refuses (nan/inf cells, duplicate
-  column names, ...);
-* after training: a run whose loss became nan/inf (:class:`TrainingDiverged`; the model keeps
-  its last finite weights, nothing is written).
-
-The run directory is written as a unit (:class:`neuralab.io.RunDirectory`): all files or none.
+What is refused, and when (see ``docs/errors.md``): bad settings, a network estimated to need
+more memory than ``max_memory_gb``, and an output directory that is a file, is not writable or
+holds an earlier run (unless ``overwrite``), all before anything is read or trained; unreadable
+tables while loading; a run whose loss became nan/inf after training (:class:`TrainingDiverged`:
+nothing is written).  The run directory is written as a unit (:class:`neuralab.io.RunDirectory`).
 """
 
 from __future__ import annotations
 
+import csv
+import io as _io
+import json
+import math
+import shlex
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import json
-import math
-
 import numpy as np
 
 from .. import nn, optim
-from ..data import LabelEncoder, StandardScaler, train_test_split
-from ..data.datasets import load_csv
-from ..io import RunDirectory, atomic_write, figures, save, to_jsonable
+from ..config import to_toml
+from ..data import LabelEncoder, Table, TablePreprocessor, read_table, train_test_split
+from ..data.datasets.catalog import is_builtin, load_table
+from ..data.table import as_numbers, is_missing, numeric_column
+from ..io import RunDirectory, atomic_write, figures, read_safetensors, save, to_jsonable
+from ..io import load as load_model
 from ..random import seed as set_seed
 from ..train import metrics
-from ..train.callbacks import EarlyStopping, TerminateOnNaN
+from ..train.callbacks import EarlyStopping, RunProgress, TerminateOnNaN
 from ..train.trainer import Trainer
 
 #: bytes per parameter while training with Adam: weights, gradients, the two moment estimates,
 #: two scratch arrays, the best weights kept by early stopping and the weights + moments kept by
 #: TerminateOnNaN at the start of every epoch (float32)
 BYTES_PER_PARAMETER = 4 * 10
+#: integer targets with at most this many distinct values are classes (see infer_task)
+MAX_INTEGER_CLASSES = 20
+#: the metadata key of the model file that holds the preprocessing and the task
+TABLE_KEY = "neuralab.table"
+#: the lecture's network for a table without a chosen one: Dense(64, relu) + the head
+LECTURE_HIDDEN = (64,)
 
 
 class TrainingDiverged(RuntimeError):
@@ -58,12 +74,18 @@ class TrainingDiverged(RuntimeError):
 
 @dataclass
 class TabularConfig:
-    """Settings of :func:`train_csv`; every field is also a ``neuralab train`` option."""
+    """Settings of :func:`train_table`; every field is also a ``neuralab train`` option and a key
+    of the run's ``config.toml``."""
 
-    csv: str
-    target: str
-    task: str = "auto"  # "classification", "regression" or "auto" (strings -> classes)
-    hidden: tuple[int, ...] = (64, 32)
+    data: str = "iris"  # a CSV file or a built-in data set (neuralab datasets)
+    target: str = ""  # the column to predict ("": the built-in set's own)
+    task: str = "auto"  # "classification", "regression" or "auto" (infer_task)
+    features: tuple[str, ...] = ()  # the input columns ("": all but the target and `drop`)
+    drop: tuple[str, ...] = ()  # columns to leave out
+    delimiter: str = ""  # "", ",", ";", "\t" or " " (whitespace); "": guessed
+    missing: str = "impute"  # "impute", "error" or "drop" (rows with a gap)
+    scale: str = "robust"  # "robust" (median, IQR) or "standard" (mean, std)
+    hidden: tuple[int, ...] = LECTURE_HIDDEN
     epochs: int = 200
     batch_size: int = 32
     lr: float = 1e-3
@@ -72,29 +94,35 @@ class TabularConfig:
     validation_split: float = 0.2
     patience: int = 20
     seed: int = 0
-    out: str | None = None
+    out: str = ""  # the run directory ("": nothing written)
     overwrite: bool = False  # replace an existing run directory ``out`` (else refused)
     max_memory_gb: float = 2.0  # refuse networks estimated to need more to train
-    verbose: int = 2
+    verbose: int = 1  # 0 silent, 1 a progress bar, 2 one line per epoch
 
 
 @dataclass
 class TabularResult:
     task: str
+    task_rule: str
     n_train: int
+    n_validation: int
     n_test: int
     features: list[str]
+    inputs: int
     classes: list[str] | None
     epochs_run: int
     best_epoch: int
     test_metrics: dict[str, float]
     history: dict[str, list[float]] = field(repr=False)
+    notes: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         lines = [
-            f"task: {self.task}; {self.n_train} training rows (incl. validation), "
-            f"{self.n_test} test rows, {len(self.features)} features",
+            f"task: {self.task} ({self.task_rule})",
+            f"{self.n_train} training, {self.n_validation} validation and {self.n_test} test "
+            f"rows; {len(self.features)} columns -> {self.inputs} inputs",
+            *self.notes,
             f"trained {self.epochs_run} epochs; best validation loss at epoch {self.best_epoch}",
             "test metrics:",
         ]
@@ -102,18 +130,27 @@ class TabularResult:
         return "\n".join(lines)
 
 
-def _decide_task(task: str, y: np.ndarray) -> str:
-    if task not in ("auto", "classification", "regression"):
-        raise ValueError(
-            f"task must be 'auto', 'classification' or 'regression', got {task!r}"
-        )
-    if task != "auto":
-        if task == "regression" and y.dtype.kind not in "iuf":
-            raise ValueError(
-                "the target column holds text, so it cannot be regressed; use --task classification"
-            )
-        return task
-    return "regression" if y.dtype.kind in "iuf" else "classification"
+# ---------------------------------------------------------------------- the rules
+def infer_task(cells: np.ndarray, name: str, table: Table | None = None) -> tuple[str, str]:
+    """``("classification" | "regression", the rule that decided, with the override)``.
+
+    The rule: a target with any cell that is not a number holds classes; a numeric target whose
+    values are all integers with at most :data:`MAX_INTEGER_CLASSES` (20) distinct values holds
+    classes too (0/1 labels, classes coded 1/2/3, digits 0-9, a quality grade 3-9); any other
+    numeric target is a number to regress.
+    """
+    values = as_numbers(cells, name, table)
+    if values is None:
+        return "classification", f"the target {name!r} holds text, so its values are classes"
+    distinct = np.unique(values)
+    if np.all(distinct == np.round(distinct)) and len(distinct) <= MAX_INTEGER_CLASSES:
+        return "classification", (
+            f"the target {name!r} holds {len(distinct)} distinct integers; integers with at "
+            f"most {MAX_INTEGER_CLASSES} distinct values are classes; pass --task regression to "
+            "predict it as a number")
+    kind = "integers" if np.all(distinct == np.round(distinct)) else "numbers"
+    return "regression", (f"the target {name!r} holds {len(distinct)} distinct {kind}; pass "
+                          "--task classification to treat them as classes")
 
 
 def parameter_count(sizes: list[int]) -> int:
@@ -127,8 +164,8 @@ def _check_settings(config: TabularConfig) -> None:
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value}")
-    if not 0 < config.test_size < 1 or not 0 <= config.validation_split < 1:
-        raise ValueError("test_size must be in (0, 1) and validation_split in [0, 1)")
+    if not 0 < config.test_size < 1 or not 0 < config.validation_split < 1:
+        raise ValueError("test_size and validation_split must be in (0, 1)")
     if not config.hidden or any(h < 1 for h in config.hidden):
         raise ValueError(f"hidden must list positive layer sizes, got {config.hidden}")
     for name, low in (("lr", "> 0"), ("weight_decay", ">= 0")):
@@ -138,17 +175,26 @@ def _check_settings(config: TabularConfig) -> None:
                              f"(--{name.replace('_', '-')})")
     if not (math.isfinite(config.max_memory_gb) and config.max_memory_gb > 0):
         raise ValueError(f"max_memory_gb must be a positive number, got {config.max_memory_gb}")
+    choices = {"task": ("auto", "classification", "regression"),
+               "missing": ("impute", "error", "drop"), "scale": ("robust", "standard"),
+               "delimiter": ("", ",", ";", "\t", " ")}
+    for name, allowed in choices.items():
+        if getattr(config, name) not in allowed:
+            raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got "
+                             f"{getattr(config, name)!r}")
+    if config.verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1 or 2, got {config.verbose!r}")
 
 
-def _check_size(config: TabularConfig, n_features: int, n_out: int) -> None:
+def _check_size(config: TabularConfig, n_inputs: int, n_out: int) -> None:
     """Refuse a network too large to train before allocating it (``--hidden 100000000`` was
     killed by the kernel's OOM killer without a word)."""
-    n_params = parameter_count([n_features, *config.hidden, n_out])
+    n_params = parameter_count([n_inputs, *config.hidden, n_out])
     need = n_params * BYTES_PER_PARAMETER
     limit = config.max_memory_gb * 2**30
     if need > limit:
         raise ValueError(
-            f"the network {n_features}-{'-'.join(map(str, config.hidden))}-{n_out} has "
+            f"the network {n_inputs}-{'-'.join(map(str, config.hidden))}-{n_out} has "
             f"{n_params:,} parameters and would need about {need / 2**30:.3g} GB to train, "
             f"more than the limit of {config.max_memory_gb:.3g} GB; use smaller --hidden sizes "
             "or raise the limit with --max-memory GB"
@@ -171,11 +217,60 @@ def _strict_json(name: str, payload: Any, config: TabularConfig) -> bytes:
         raise _diverged(f"{name} would hold a value that is not finite", config) from None
 
 
-def train_csv(config: TabularConfig) -> TabularResult:
-    """Train and evaluate an MLP on ``config.csv`` predicting ``config.target``; see the module
-    docstring.  With ``config.out`` the model (safetensors), the scaler and label classes
-    (``preprocessing.json``), the history, the metrics and a learning-curve figure are written
-    there, all or none (an existing run there is refused unless ``config.overwrite``).
+# ---------------------------------------------------------------------- data
+def load_source(data: str, delimiter: str = "") -> tuple[Table, str]:
+    """The table of ``data`` (a file, else a built-in name) and its default target ("" for a
+    file)."""
+    if is_builtin(data) and not Path(data).exists():
+        return load_table(data)
+    if not Path(data).exists():
+        raise ValueError(f"no file {data!r} (and no built-in data set of that name: "
+                         "'neuralab datasets' lists them)")
+    return read_table(data, delimiter=delimiter or None), ""
+
+
+def _columns(table: Table, config: TabularConfig, target: str) -> list[str]:
+    names = table.names
+    if target not in names:
+        raise ValueError(f"no column {target!r} in {table.path}; the columns are {names} "
+                         "(--target)")
+    unknown = [c for c in (*config.features, *config.drop) if c not in names]
+    if unknown:
+        raise ValueError(f"no column(s) {unknown} in {table.path} (--features/--drop); the "
+                         f"columns are {names}")
+    chosen = list(config.features) or [c for c in names if c != target]
+    if target in chosen:
+        raise ValueError(f"the target {target!r} is also listed in --features")
+    chosen = [c for c in chosen if c not in config.drop]
+    if not chosen:
+        raise ValueError("no input column is left (--features/--drop)")
+    return chosen
+
+
+def _profile(table: Table, prep: TablePreprocessor) -> list[dict[str, Any]]:
+    """One line per input column of the training rows: kind, gaps and a summary."""
+    rows = []
+    for col in prep.describe():
+        cells = table[col["name"]]
+        missing = is_missing(cells)
+        row: dict[str, Any] = {"name": col["name"], "kind": col["kind"],
+                               "missing": int(missing.sum())}
+        if col["kind"] == "numeric":
+            values = as_numbers(cells, col["name"])
+            present = values[~missing] if values is not None else np.zeros(0)
+            if len(present):
+                row.update(mean=float(present.mean()), std=float(present.std()),
+                           min=float(present.min()), max=float(present.max()))
+        else:
+            row.update(categories=len(col["categories"]), top=col["fill"])
+        rows.append(row)
+    return rows
+
+
+# ---------------------------------------------------------------------- train
+def train_table(config: TabularConfig, command: str = "") -> TabularResult:
+    """Train and evaluate an MLP on ``config.data`` predicting ``config.target``; see the module
+    docstring.  With ``config.out`` the run directory is written, all or none.
 
     Raises ``ValueError`` for bad settings or data, ``OSError`` (``FileExistsError``,
     ``PermissionError``, ``NotADirectoryError``) for the output directory, both before any
@@ -184,30 +279,83 @@ def train_csv(config: TabularConfig) -> TabularResult:
     run_dir = RunDirectory(config.out, overwrite=config.overwrite) if config.out else None
     if run_dir is not None:
         run_dir.check()  # a file in the way, no write permission, an earlier run: found now
-    X, y, features = load_csv(config.csv, target=config.target)
-    task = _decide_task(config.task, y)
+    table, default_target = load_source(config.data, config.delimiter)
+    target = config.target or default_target
+    if not target:
+        raise ValueError(f"which column of {table.path} is to be predicted? pass --target "
+                         f"COLUMN; the columns are {table.names}")
+    chosen = _columns(table, config, target)
+    notes: list[str] = []
+    y_cells = table[target]
+    has_target = ~is_missing(y_cells)
+    if not has_target.all():
+        notes.append(f"left out {int((~has_target).sum())} rows without a target value")
+    table = table.keep([*chosen, target]).select(has_target)
+    if config.missing == "drop":
+        complete = table.complete_rows()
+        if not complete.all():
+            notes.append(f"dropped {int((~complete).sum())} rows with a missing cell "
+                         "(--missing drop)")
+        table = table.select(complete)
+    if len(table) < 5:
+        raise ValueError(f"{table.path}: only {len(table)} usable rows; at least 5 are needed "
+                         "(training, validation and test rows)")
+    task, rule = infer_task(table[target], target, table)
+    for name in chosen:  # a typo in a number column is reported before anything is split
+        numeric_column(table[name], name, table)
+    y_cells = table.pop(target)
+    if config.task != "auto":
+        if config.task == "regression" and as_numbers(y_cells, target) is None:
+            raise ValueError(f"the target {target!r} holds text, so it cannot be regressed; use "
+                             "--task classification")
+        if config.task != task:
+            rule = f"--task {config.task}"
+        task = config.task
     set_seed(config.seed)
 
     classes = None
-    # stratify on the labels as written, so that an error names the class the user knows
-    stratify = y if task == "classification" else None
     if task == "classification":
-        encoder = LabelEncoder().fit(y)
-        y = encoder.transform(y)
+        labels = y_cells
+        numeric = as_numbers(y_cells, target)
+        if numeric is not None:  # "1", "1.0" and " 1" are one class, sorted as numbers
+            labels = np.array([_number_text(v) for v in numeric])
+        encoder = LabelEncoder().fit(labels)
+        y = encoder.transform(labels)
         classes = [str(c) for c in encoder.classes_]
+        if numeric is not None:
+            order = np.argsort([float(c) for c in classes])
+            rank = np.empty_like(order)
+            rank[order] = np.arange(len(order))
+            classes = [classes[i] for i in order]
+            y = rank[y]
         if len(classes) < 2:
-            raise ValueError(f"the target column {config.target!r} has a single class")
+            raise ValueError(f"the target column {target!r} has a single class")
+        stratify: np.ndarray | None = labels
     else:
-        y = y.astype(np.float32).reshape(-1, 1)
+        values = as_numbers(y_cells, target)
+        y = values.astype(np.float32).reshape(-1, 1)
+        stratify = None
+    rows = np.arange(len(table))
+    train_rows, test_rows = train_test_split(rows, test_size=config.test_size,
+                                             stratify=stratify, rng=config.seed)
+    fit_rows, val_rows = train_test_split(
+        train_rows, test_size=config.validation_split,
+        stratify=stratify[train_rows] if stratify is not None else None, rng=config.seed + 1)
+    prep = TablePreprocessor(missing="error" if config.missing == "error" else "impute",
+                             scale=config.scale).fit(table.select(fit_rows))
     n_out = len(classes) if classes else 1
-    _check_size(config, X.shape[1], n_out)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=config.test_size, stratify=stratify, rng=config.seed
-    )
-    scaler = StandardScaler().fit(X_train)  # statistics of the training part only
-    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    _check_size(config, len(prep.output_names), n_out)
+    X_fit = prep.transform(table.select(fit_rows))
+    imputed = dict(prep.report["imputed"])
+    X_val, X_test = prep.transform(table.select(val_rows)), prep.transform(table.select(test_rows))
+    if imputed:
+        notes.append("imputed missing cells of the training rows: " + ", ".join(
+            f"{k} {v}" for k, v in imputed.items()) + " (median / most frequent; --missing)")
+    y_fit, y_val, y_test = y[fit_rows], y[val_rows], y[test_rows]
 
-    layers: list[Any] = [nn.Dense(config.hidden[0], activation="relu", input_dim=X.shape[1])]
+    if config.verbose:
+        print(f"task: {task} ({rule})", flush=True)
+    layers: list[Any] = [nn.Dense(config.hidden[0], activation="relu", input_dim=X_fit.shape[1])]
     layers += [nn.Dense(h, activation="relu") for h in config.hidden[1:]]
     layers.append(nn.Dense(n_out))
     model = nn.Sequential(layers)
@@ -217,13 +365,13 @@ def train_csv(config: TabularConfig) -> TabularResult:
     trainer = Trainer(model, loss, opt, metrics=["accuracy"] if classes else ["mae"])
     stopper = EarlyStopping(patience=config.patience, restore_best_weights=True)
     guard = TerminateOnNaN()  # stops at the first nan/inf loss, back to the last good weights
-    monitor_val = config.validation_split > 0
     # a diverging run overflows float32 on its way to nan: reported below, not as warnings
     with np.errstate(over="ignore", invalid="ignore"):
         history = trainer.fit(
-            X_train, y_train, validation_split=config.validation_split, epochs=config.epochs,
-            batch_size=config.batch_size, callbacks=[stopper, guard] if monitor_val else [guard],
-            verbose=config.verbose,
+            X_fit, y_fit, validation_data=(X_val, y_val), epochs=config.epochs,
+            batch_size=config.batch_size,
+            callbacks=[stopper, guard, *([RunProgress()] if config.verbose == 1 else [])],
+            verbose=2 if config.verbose == 2 else 0,
         )
     if guard.nan_epoch is not None:
         what = "nan" if "became nan" in (guard.message or "") else "infinite"
@@ -231,63 +379,126 @@ def train_csv(config: TabularConfig) -> TabularResult:
                         f"batch {guard.nan_batch + 1}", config, model)
     if not all(np.isfinite(p.data).all() for p in model.parameters()):
         raise _diverged("the weights are no longer finite", config)
-
-    with np.errstate(over="ignore", invalid="ignore"):
-        if classes:
-            pred = trainer.predict_classes(X_test)
-            test = {
-                "accuracy": metrics.accuracy(y_test, pred),
-                "f1_macro": metrics.f1(y_test, pred),
-                "loss": trainer.evaluate(X_test, y_test)["loss"],
-            }
-        else:
-            pred = trainer.predict(X_test)
-            test = {
-                "mae": metrics.mae(y_test, pred),
-                "rmse": metrics.rmse(y_test, pred),
-                "r2": metrics.r2(y_test, pred),
-            }
-            if np.all(y_test == np.round(y_test)):  # graded targets (wine quality): Cortez's T
-                test["accuracy_within_0.5"] = metrics.accuracy_within(y_test, pred, 0.5)
-                test["accuracy_within_1.0"] = metrics.accuracy_within(y_test, pred, 1.0)
+    epochs_run = len(history.history["loss"])
+    best = stopper.best_epoch + 1 if stopper.best_epoch is not None else epochs_run
+    if epochs_run == config.epochs and best > config.epochs - config.patience // 2:
+        notes.append(f"still improving at the last epoch ({config.epochs}): more --epochs may "
+                     "help")
+    y_range = (float(y_fit.min()), float(y_fit.max())) if not classes else None
+    outputs = _predict_arrays(model, X_test, classes, y_range)
+    test = _metrics(y_test, outputs, classes, loss)
     bad = [name for name, value in test.items() if not math.isfinite(value)]
     if bad:
         raise _diverged(f"the test {', '.join(bad)} is not finite", config, model)
-    best = stopper.best_epoch + 1 if monitor_val and stopper.best_epoch is not None else len(
-        history.history["loss"])
-    result = TabularResult(task, len(X_train), len(X_test), features, classes,
-                           len(history.history["loss"]), best, test, dict(history.history))
+    result = TabularResult(task, rule, len(fit_rows), len(val_rows), len(test_rows), chosen,
+                           X_fit.shape[1], classes, epochs_run, best, test,
+                           dict(history.history), notes)
     if run_dir is not None:
-        names = _write_run(run_dir, config, result, model, scaler)
+        meta = {"target": target, "task": task, "classes": classes, "y_range": y_range,
+                "features": chosen, "preprocessing": prep.state_dict()}
+        figures_data = {"y_test": y_test, "outputs": outputs}
+        names = _write_run(run_dir, config, result, model, meta, _profile(
+            table.select(fit_rows), prep), figures_data, command)
         result.files = [str(Path(config.out) / name) for name in names]
     return result
 
 
+def _number_text(value: float) -> str:
+    return str(int(value)) if value == int(value) else repr(float(value))
+
+
+def _predict_arrays(model: Any, X: np.ndarray, classes: list[str] | None,
+                    y_range: tuple[float, float] | None) -> np.ndarray:
+    """Class probabilities (N, C) or numbers (N,), clipped to the training targets' range."""
+    from ..autograd import no_grad
+
+    model.eval()
+    with no_grad(), np.errstate(over="ignore", invalid="ignore"):
+        out = model(X).data.astype(np.float64)
+    if classes:
+        z = out - out.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        return p / p.sum(axis=1, keepdims=True)
+    values = out[:, 0]
+    return np.clip(values, *y_range) if y_range is not None else values
+
+
+def _metrics(y: np.ndarray, outputs: np.ndarray, classes: list[str] | None,
+             loss: Any = None) -> dict[str, float]:
+    if classes:
+        pred = outputs.argmax(axis=1)
+        y = np.asarray(y).reshape(-1)
+        p_true = outputs[np.arange(len(y)), y]
+        return {"accuracy": metrics.accuracy(y, pred), "f1_macro": metrics.f1(y, pred),
+                "loss": float(-np.mean(np.log(np.clip(p_true, 1e-12, None))))}
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    test = {"mae": metrics.mae(y, outputs), "rmse": metrics.rmse(y, outputs),
+            "r2": metrics.r2(y, outputs)}
+    if np.all(y == np.round(y)):  # graded targets (wine quality): Cortez's tolerance T
+        test["accuracy_within_0.5"] = metrics.accuracy_within(y, outputs, 0.5)
+        test["accuracy_within_1.0"] = metrics.accuracy_within(y, outputs, 1.0)
+    return test
+
+
+# ---------------------------------------------------------------------- the run directory
+def _history_csv(history: dict[str, list[float]]) -> bytes:
+    buf = _io.StringIO()
+    keys = list(history)
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["epoch", *keys])
+    for i in range(len(history["loss"])):
+        writer.writerow([i + 1, *(repr(float(history[k][i])) for k in keys)])
+    return buf.getvalue().encode()
+
+
 def _write_run(run_dir: RunDirectory, config: TabularConfig, result: TabularResult, model: Any,
-               scaler: StandardScaler) -> list[str]:
+               meta: dict[str, Any], profile: list[dict[str, Any]], data: dict[str, np.ndarray],
+               command: str) -> list[str]:
     """Write the run into a fresh directory and commit it whole; the names of the files."""
-    prep = {"features": result.features, "target": config.target, "task": result.task,
-            "classes": result.classes, "scaler": scaler.state_dict()}
-    payloads = {"preprocessing.json": prep, "history.json": result.history,
-                "metrics.json": {"config": asdict(config), "test": result.test_metrics,
-                                 "best_epoch": result.best_epoch}}
+    from .report import write_report
+
+    settings = asdict(config)
+    settings.pop("out"), settings.pop("overwrite")
+    summary = {"task": result.task, "task_rule": result.task_rule, "command": command,
+               "data": config.data, "target": meta["target"], "test": result.test_metrics,
+               "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
+               "n_train": result.n_train, "n_validation": result.n_validation,
+               "n_test": result.n_test, "features": result.features, "inputs": result.inputs,
+               "classes": result.classes, "notes": result.notes, "data_profile": profile,
+               "config": settings}
+    encoded = {"metrics.json": _strict_json("metrics.json", summary, config),
+               "history.csv": _history_csv(result.history)}
     # every payload is made first, so that a refused one leaves nothing half-written
-    encoded = {name: _strict_json(name, payload, config) for name, payload in payloads.items()}
-    names = ["model.safetensors", *encoded]
+    table_meta = _strict_json("the model's preprocessing", meta, config).decode()
+    source = config.data if is_builtin(config.data) and not Path(config.data).exists() else str(
+        Path(config.data).resolve())
+    toml = to_toml(_replace(config, data=source, out="", overwrite=False, verbose=1),
+                   "neuralab train --config config.toml reruns this run bit for bit\n"
+                   f"made by: {command or 'neuralab.apps.tabular.train_table'}")
+    names = ["model.safetensors", "config.toml", *encoded]
     with run_dir as tmp:
-        save(model, tmp / "model.safetensors")
-        for name, data in encoded.items():
-            atomic_write(tmp / name, data)
-        if _plot(result, tmp / "history.png") is not None:
-            names.append("history.png")
+        save(model, tmp / "model.safetensors", metadata={TABLE_KEY: table_meta})
+        atomic_write(tmp / "config.toml", toml.encode())
+        for name, payload in encoded.items():
+            atomic_write(tmp / name, payload)
+        names += _plots(result, tmp, data)
+        write_report(tmp)
+        names.append("report.html")
     return names
 
 
-def _plot(result: TabularResult, path: Path) -> Path | None:
+def _replace(config: TabularConfig, **changes: Any) -> TabularConfig:
+    from dataclasses import replace
+
+    return replace(config, **changes)
+
+
+def _plots(result: TabularResult, tmp: Path, data: dict[str, np.ndarray]) -> list[str]:
     try:
         plt = figures.pyplot()
     except ImportError:  # figures need the [lab] extra; the run itself does not
-        return None
+        return []
+    written = []
     h = result.history
     fig, ax = plt.subplots(figsize=(5.5, 3.5))
     epochs = np.arange(1, len(h["loss"]) + 1)
@@ -301,4 +512,136 @@ def _plot(result: TabularResult, path: Path) -> Path | None:
         ax.set_yscale("log")
     ax.legend()
     ax.grid(alpha=0.3)
-    return figures.save(fig, path)
+    figures.save(fig, tmp / "history.png")
+    written.append("history.png")
+    y, out = data["y_test"], data["outputs"]
+    if result.classes:
+        k = len(result.classes)
+        cm = np.zeros((k, k), dtype=np.int64)
+        np.add.at(cm, (np.asarray(y).reshape(-1), out.argmax(axis=1)), 1)
+        fig, ax = plt.subplots(figsize=(1.2 + 0.45 * k + 3, 1.2 + 0.45 * k + 2))
+        ax.imshow(cm, cmap="Blues")
+        for i in range(k):
+            for j in range(k):
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center",
+                        color="white" if cm[i, j] > cm.max() / 2 else "black", fontsize=8)
+        ax.set_xticks(range(k), result.classes, rotation=45, ha="right")
+        ax.set_yticks(range(k), result.classes)
+        ax.set(xlabel="predicted", ylabel="true", title="confusion matrix (test rows)")
+        figures.save(fig, tmp / "confusion.png")
+        written.append("confusion.png")
+    else:
+        y = np.asarray(y).reshape(-1)
+        fig, ax = plt.subplots(figsize=(4.5, 4.5))
+        ax.scatter(y, out, s=8, alpha=0.5)
+        low, high = float(min(y.min(), out.min())), float(max(y.max(), out.max()))
+        ax.plot([low, high], [low, high], color="grey", ls=":")
+        ax.set(xlabel="true", ylabel="predicted", title="test rows: predicted vs true")
+        figures.save(fig, tmp / "predicted_vs_true.png")
+        fig, ax = plt.subplots(figsize=(5.5, 3.5))
+        ax.scatter(out, y - out, s=8, alpha=0.5)
+        ax.axhline(0, color="grey", ls=":")
+        ax.set(xlabel="predicted", ylabel="true - predicted", title="test rows: residuals")
+        figures.save(fig, tmp / "residuals.png")
+        written += ["predicted_vs_true.png", "residuals.png"]
+    return written
+
+
+# ---------------------------------------------------------------------- use a trained run
+@dataclass
+class TrainedRun:
+    """A run directory's model with everything needed to use it on raw rows."""
+
+    path: Path
+    model: Any
+    prep: TablePreprocessor
+    target: str
+    task: str
+    classes: list[str] | None
+    y_range: tuple[float, float] | None
+    features: list[str]
+
+    @classmethod
+    def load(cls, run: str | Path) -> TrainedRun:
+        path = Path(run)
+        file = path / "model.safetensors" if path.is_dir() else path
+        if not file.is_file():
+            raise ValueError(f"{run}: no trained run here (expected {file}); train one with "
+                             "neuralab train DATA --out RUN")
+        model = load_model(file)
+        _, metadata = read_safetensors(file)
+        if TABLE_KEY not in metadata:
+            raise ValueError(f"{file}: a model without the preprocessing of a table; it was not "
+                             "written by neuralab train")
+        try:
+            meta = json.loads(metadata[TABLE_KEY])
+            prep = TablePreprocessor.from_state(meta["preprocessing"])
+            y_range = tuple(meta["y_range"]) if meta.get("y_range") else None
+            return cls(path, model, prep, str(meta["target"]), str(meta["task"]),
+                       meta["classes"], y_range, list(meta["features"]))
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"{file}: damaged preprocessing metadata ({err})") from None
+
+    def _table(self, data: str | Table, delimiter: str = "") -> Table:
+        table = data if isinstance(data, Table) else read_table(data, delimiter=delimiter or None)
+        extra = [c for c in table.names if c not in self.features and c != self.target]
+        absent = [c for c in self.features if c not in table.names]
+        if absent:
+            raise ValueError(f"{table.path} lacks the column(s) {absent} that the model was "
+                             f"trained on; its columns are {table.names}")
+        if extra:
+            raise ValueError(f"{table.path} has column(s) {extra} that the model was not "
+                             f"trained on; remove them (the model's columns are "
+                             f"{self.features}, plus the target {self.target!r} if present)")
+        return table
+
+    def predict(self, data: str | Table, delimiter: str = "") -> tuple[Table, np.ndarray]:
+        """The table read from ``data`` and its outputs: class probabilities (N, C) or numbers."""
+        table = self._table(data, delimiter)
+        X = self.prep.transform(table.keep(self.features))
+        return table, _predict_arrays(self.model, X, self.classes, self.y_range)
+
+    def evaluate(self, data: str | Table, delimiter: str = "") -> dict[str, float]:
+        """The test metrics of ``neuralab train`` on the rows of ``data`` (with the target)."""
+        table = self._table(data, delimiter)
+        if self.target not in table.names:
+            raise ValueError(f"{table.path} has no target column {self.target!r} to evaluate "
+                             "against; use neuralab predict for rows without it")
+        table = table.select(~is_missing(table[self.target]))
+        _, outputs = self.predict(table)
+        cells = table[self.target]
+        if self.classes:
+            numeric = as_numbers(cells, self.target)
+            labels = ([_number_text(v) for v in numeric] if numeric is not None
+                      else cells.tolist())
+            index = {c: i for i, c in enumerate(self.classes)}
+            unknown = sorted({c for c in labels if c not in index})
+            if unknown:
+                raise ValueError(f"{table.path}: the target {self.target!r} holds classes the "
+                                 f"model does not know: {unknown[:5]}")
+            y = np.array([index[c] for c in labels])
+        else:
+            y = as_numbers(cells, self.target)
+            if y is None:
+                raise ValueError(f"{table.path}: the target {self.target!r} holds text")
+        return _metrics(y, outputs, self.classes)
+
+    def predictions_csv(self, table: Table, outputs: np.ndarray) -> str:
+        buf = _io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        if self.classes:
+            writer.writerow(["line", f"predicted_{self.target}",
+                             *(f"p_{c}" for c in self.classes)])
+            for line, p in zip(table.lines, outputs):
+                writer.writerow([int(line), self.classes[int(p.argmax())],
+                                 *(f"{v:.6g}" for v in p)])
+        else:
+            writer.writerow(["line", f"predicted_{self.target}"])
+            for line, v in zip(table.lines, outputs):
+                writer.writerow([int(line), f"{v:.6g}"])
+        return buf.getvalue()
+
+
+def command_line() -> str:
+    """The command that runs this process, quoted for a shell."""
+    return " ".join(shlex.quote(a) for a in ["neuralab", *sys.argv[1:]])

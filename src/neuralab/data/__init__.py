@@ -35,6 +35,7 @@ from .preprocessing import (
     from_state_dict,
 )
 from .split import KFold, StratifiedKFold, cross_validate, train_test_split, train_val_test_split
+from .table import Table, TablePreprocessor, read_table
 
 __all__ = [
     "ArrayDataset", "DataLoader", "Dataset", "FASHION_MNIST_CLASSES", "IRIS_CLASS_NAMES",
@@ -43,5 +44,5 @@ __all__ = [
     "load_csv", "load_digits", "load_fashion_mnist", "load_iris", "load_wine_quality",
     "make_synthetic_like_fashion_mnist", "make_xor", "read_idx", "train_test_split",
     "train_val_test_split", "wine_quality_path",
-    "AugmentedLoader", "augment",
+    "AugmentedLoader", "augment", "Table", "TablePreprocessor", "read_table",
 ]

@@ -23,8 +23,12 @@ VERSION_KEY = "neuralab.version"
 FORMAT_VERSION = "1"
 
 
-def save(model: Any, path: str | os.PathLike) -> Path:
+def save(model: Any, path: str | os.PathLike, *, metadata: dict[str, str] | None = None) -> Path:
     """Write ``model`` (weights and architecture) to ``path`` atomically; returns the path.
+
+    ``metadata``: more strings to keep in the file's header (read them back with
+    ``neuralab.io.read_safetensors(path)[1]``), e.g. the preprocessing a model needs; the keys
+    of neuralab's own entries (``neuralab.format``...) cannot be used.
 
     Every layer must be registered and define ``get_config()`` (all built-in layers do; see
     :func:`neuralab.nn.register` for custom ones).  The conventional suffix is ``.safetensors``.
@@ -43,12 +47,19 @@ def save(model: Any, path: str | os.PathLike) -> Path:
             f"save: the architecture of {model.name} cannot be written as JSON ({err}); "
             "get_config() must return plain numbers, strings, lists, dicts and None"
         ) from None
-    metadata = {
+    own = {
         FORMAT_KEY: FORMAT_VERSION,
         VERSION_KEY: __version__,
         ARCHITECTURE_KEY: architecture,
     }
-    return write_safetensors(path, model.state_dict(), metadata)
+    extra = dict(metadata or {})
+    taken = sorted(set(extra) & set(own))
+    if taken:
+        raise ValueError(f"save: the metadata keys {taken} are neuralab's own; use other names")
+    bad = [k for k, v in extra.items() if not (isinstance(k, str) and isinstance(v, str))]
+    if bad:
+        raise TypeError(f"save: metadata maps strings to strings; {bad[:3]} do not")
+    return write_safetensors(path, model.state_dict(), {**extra, **own})
 
 
 def load(path: str | os.PathLike) -> Any:

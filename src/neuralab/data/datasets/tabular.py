@@ -12,10 +12,12 @@ from __future__ import annotations
 import csv
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import IO, Any
 
 import numpy as np
+
+from ..table import _decode_error, check_source
 
 _DELIMITERS = (",", ";", "\t")
 # rows converted at a time: large enough for NumPy to amortize the Python overhead, small enough
@@ -29,26 +31,6 @@ MAX_TARGET_CELL = 1024
 def _guess_delimiter(header_line: str) -> str:
     counts = [header_line.count(d) for d in _DELIMITERS]
     return _DELIMITERS[int(np.argmax(counts))] if max(counts) > 0 else ","
-
-
-def _physical_lines(f: IO[bytes]) -> Iterator[bytes]:
-    """The lines of a binary file split as a text file with ``newline=""`` splits them (on
-    ``\\n``, ``\\r\\n`` and ``\\r``), so that line numbers agree with the csv reader's."""
-    for raw in f:
-        yield from raw.splitlines() or [b""]
-
-
-def _decode_error(path: str) -> str:
-    """The message for a file that is not UTF-8: the first bad line and byte."""
-    with open(path, "rb") as f:
-        for number, raw in enumerate(_physical_lines(f), start=1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                return (f"load_csv: {path}, line {number} is not UTF-8 text (byte "
-                        f"{raw[err.start]:#04x} at column {err.start + 1}); save the file as "
-                        "UTF-8, e.g. iconv -f latin1 -t utf-8")
-    return f"load_csv: {path} is not UTF-8 text; save the file as UTF-8"
 
 
 def _non_finite(cell: str, value: float, name: str, path: str, line: int, dtype: Any) -> str:
@@ -160,13 +142,7 @@ def load_csv(
     >>> X.shape, y.dtype, names[-1]
     ((4898, 11), dtype('int64'), 'alcohol')
     """
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"load_csv: no such file {path!r}")
-    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1
-                                  or delimiter in "\"\r\n"):
-        raise ValueError(f"load_csv: `delimiter` must be one character such as ',' ';' or a "
-                         f"tab (not a quote or a line break), got {delimiter!r}")
+    path = check_source(path, delimiter, "load_csv")
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             return _read(f, path, target, features, delimiter, dtype, target_dtype)

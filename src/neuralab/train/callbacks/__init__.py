@@ -29,7 +29,7 @@ and ``stats`` (the labs' gradient and activation statistics).
 """
 
 from ..protocol import Callback, History, LambdaCallback
-from .display import ProgressBar
+from .display import ProgressBar, RunProgress
 from .monitors import (
     BackupAndRestore,
     CSVLogger,
@@ -46,5 +46,5 @@ __all__ = [
     "ActivationStats", "BackupAndRestore", "CSVLogger", "Callback", "EarlyStopping",
     "GradientStats", "History", "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint",
     "MonitorCallback",
-    "ProgressBar", "ReduceLROnPlateau", "TerminateOnNaN", "collect_activations",
+    "ProgressBar", "ReduceLROnPlateau", "RunProgress", "TerminateOnNaN", "collect_activations",
 ]

@@ -126,3 +126,76 @@ class ProgressBar(Callback):
         else:
             self._out().write(f"Epoch {epoch + 1}/{self._epochs} - {elapsed:.1f}s - {metrics}\n")
         self._out().flush()
+
+
+class RunProgress(Callback):
+    """Progress over the whole run rather than within an epoch, for runs of many short epochs
+    (``neuralab train``): one line rewritten in place on a terminal, ``epoch 37/200
+    [=====>....] ETA 12s - loss: ... - val_loss: ... (best 0.3110 at epoch 30)``, then the final
+    line.  When the output is not a terminal (a log file, CI) a line every ``every`` (10 %) of
+    the epochs and the last one, so a 200-epoch run writes 11 lines, not 200.
+
+    >>> trainer.fit(x, y, epochs=200, verbose=0, callbacks=[RunProgress()])
+    """
+
+    order = 100
+
+    def __init__(self, stream: IO[str] | None = None, width: int = 24, every: float = 0.1,
+                 interval: float = 0.1) -> None:
+        if not 0 < every <= 1:
+            raise ValueError(f"RunProgress expected `every` in (0, 1], got {every!r}")
+        self.stream, self.width, self.every, self.interval = stream, int(width), every, interval
+
+    def _out(self) -> IO[str]:
+        return self.stream if self.stream is not None else sys.stdout
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._tty = bool(getattr(self._out(), "isatty", lambda: False)())
+        self._epochs = int(self.trainer.params.get("epochs") or 0)
+        self._t0 = time.perf_counter()
+        self._first: int | None = None
+        self._last_write = 0.0
+        self._shown = 0
+        self._best: tuple[float, int] | None = None
+        self._next_line = 0
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = logs or {}
+        if self._first is None:
+            self._first = epoch
+        watched = logs.get("val_loss", logs.get("loss"))
+        if watched is not None and math.isfinite(watched) and (
+                self._best is None or watched < self._best[0]):
+            self._best = (float(watched), epoch + 1)
+        done = epoch + 1 - self._first
+        left = max(self._epochs - epoch - 1, 0)
+        elapsed = time.perf_counter() - self._t0
+        eta = elapsed / done * left if done else 0.0
+        parts = [f"{k}: {_format_value(v)}" for k, v in logs.items() if k in (
+            "loss", "val_loss", "accuracy", "val_accuracy", "mae", "val_mae")]
+        best = (f" (best {_format_value(self._best[0])} at epoch {self._best[1]})"
+                if self._best else "")
+        frac = (epoch + 1) / self._epochs if self._epochs else 1.0
+        filled = int(self.width * min(frac, 1.0))
+        bar = "=" * filled + (">" if filled < self.width else "") + "." * max(
+            self.width - filled - 1, 0)
+        text = (f"epoch {epoch + 1}/{self._epochs} [{bar}] "
+                f"{'ETA ' + f'{eta:.0f}s' if left else f'{elapsed:.1f}s'} - "
+                + " - ".join(parts) + best)
+        now = time.perf_counter()
+        last = left == 0 or self.trainer.stop_training
+        if self._tty:
+            if now - self._last_write >= self.interval or last:
+                pad = max(0, self._shown - len(text))
+                self._out().write("\r" + text + " " * pad)
+                self._shown = len(text)
+                self._last_write = now
+        elif frac >= self._next_line or last:
+            self._out().write(text + "\n")
+            self._next_line = frac + self.every
+        self._out().flush()
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self._tty and self._shown:
+            self._out().write("\n")
+            self._out().flush()
