@@ -231,6 +231,9 @@ def load_source(data: str, delimiter: str = "") -> tuple[Table, str]:
 
 def _columns(table: Table, config: TabularConfig, target: str) -> list[str]:
     names = table.names
+    if len(names) == 1:
+        raise ValueError(f"{table.path} was read as one column {names[0]!r}: no delimiter (',', "
+                         "';', tab or spaces) was found in its header line; pass --delimiter")
     if target not in names:
         raise ValueError(f"no column {target!r} in {table.path}; the columns are {names} "
                          "(--target)")
