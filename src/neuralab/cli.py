@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--config", default=None, metavar="FILE.toml",
                        help="settings from a TOML file (a run's config.toml reruns it); the "
                             "options given here win")
+    train.add_argument("--resume", default=None, metavar="RUN",
+                       help="finish a run that Ctrl-C interrupted (its checkpoint and "
+                            "config.toml), with the result of an uninterrupted run")
     train.add_argument("--out", default=None, help="run directory (default runs/train-<data>)")
     train.add_argument("--overwrite", action="store_true",
                        help="replace an earlier run in --out (default: refuse it)")
@@ -186,12 +189,39 @@ def train_config(args: argparse.Namespace) -> object:
     return apply_overrides(config, {"out": out, "overwrite": bool(args.overwrite)})
 
 
+def _resume_config(args: argparse.Namespace) -> tuple[object, Path]:
+    """The config and checkpoint of ``train --resume RUN``; other settings are refused (the
+    run continues as it was configured)."""
+    from .apps.tabular import TabularConfig
+    from .config import apply_overrides, load_toml
+
+    run = Path(args.resume)
+    checkpoint, toml = run / "checkpoint.safetensors", run / "config.toml"
+    if not checkpoint.is_file() or not toml.is_file():
+        raise UserError(f"--resume {args.resume}: no interrupted run there (expected "
+                        f"{checkpoint} and {toml}, which Ctrl-C during neuralab train writes)")
+    ignored = {"verbose", "quiet", "resume", "command", "overwrite"}
+    given = [f"--{k.replace('_', '-')}" for k, v in vars(args).items()
+             if k not in ignored and v is not None]
+    if given:
+        raise UserError(f"--resume continues the run as it was configured; drop "
+                        f"{', '.join(given)}")
+    config = apply_overrides(TabularConfig(), load_toml(toml))
+    verbose = 0 if args.quiet else 2 if args.verbose else 1
+    return apply_overrides(config, {"out": str(run), "overwrite": True, "verbose": verbose}), \
+        checkpoint
+
+
 def run_train_command(args: argparse.Namespace) -> int:
     from .apps.tabular import command_line, train_table
 
-    config = train_config(args)
+    resume_from = None
+    if args.resume is not None:
+        config, resume_from = _resume_config(args)
+    else:
+        config = train_config(args)
     # train_table checks the settings, the size of the network and --out before training
-    result = train_table(config, command=command_line())
+    result = train_table(config, command=command_line(), resume_from=resume_from)
     print(result.summary())
     for f in result.files:
         print(f"wrote {f}")
@@ -294,7 +324,7 @@ def _error(message: object, code: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (see the module docstring)."""
-    from .apps.tabular import TrainingDiverged
+    from .apps.tabular import TrainingDiverged, TrainingInterrupted
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -319,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_lab_command(args)
     except TrainingDiverged as err:
         return _error(err, EXIT_DIVERGED)
+    except TrainingInterrupted as err:
+        return _error(err, EXIT_INTERRUPTED)
     except KeyError as err:  # str(KeyError) adds quotes around the message
         return _error(err.args[0] if err.args else err, EXIT_USER_ERROR)
     except (UserError, ValueError, FileNotFoundError, ImportError) as err:

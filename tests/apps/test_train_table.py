@@ -188,3 +188,35 @@ def test_a_whitespace_file_without_a_delimiter_says_so(tmp_path):
     proc = run_cli("train", str(path), "--target", "value")
     assert proc.returncode == 2
     assert "read as one column 'value': no delimiter" in proc.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_saves_a_checkpoint_and_resume_ends_as_an_uninterrupted_run(tmp_path):
+    import signal
+
+    data = write_people(tmp_path / "people.csv", n=1500)
+    cmd = [sys.executable, "-m", "neuralab", "train", str(data), "--target", "label",
+           "--epochs", "12", "--batch-size", "8", "--patience", "100"]
+    run = tmp_path / "interrupted"
+    proc = subprocess.Popen([*cmd, "--verbose", "--out", str(run)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        if line.startswith("Epoch 2/"):  # printed at the end of epoch 2
+            proc.send_signal(signal.SIGINT)
+            break
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert f"resume with: neuralab train --resume {run}" in err and "Traceback" not in err
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint.safetensors", "config.toml"]
+    # settings cannot change on resume
+    proc = run_cli("train", "--resume", str(run), "--epochs", "50")
+    assert proc.returncode == 2 and "drop --epochs" in proc.stderr
+    proc = run_cli("train", "--resume", str(run), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    full = tmp_path / "full"
+    assert run_cli(*cmd[3:], "--quiet", "--out", str(full)).returncode == 0
+    assert (run / "model.safetensors").read_bytes() == (full / "model.safetensors").read_bytes()
+    assert (run / "history.csv").read_text() == (full / "history.csv").read_text()
+    assert not (run / "checkpoint.safetensors").exists()  # the finished run replaced it whole
+    proc = run_cli("train", "--resume", str(full))
+    assert proc.returncode == 2 and "no interrupted run there" in proc.stderr

@@ -26,12 +26,15 @@ nothing is written).  The run directory is written as a unit (:class:`neuralab.i
 
 from __future__ import annotations
 
+import copy
 import csv
 import io as _io
 import json
 import math
 import shlex
+import signal
 import sys
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,10 +47,11 @@ from ..data import LabelEncoder, Table, TablePreprocessor, read_table, train_tes
 from ..data.datasets.catalog import is_builtin, load_table
 from ..data.table import as_numbers, is_missing, numeric_column
 from ..io import RunDirectory, atomic_write, figures, read_safetensors, save, to_jsonable
+from ..io.checkpoint import write_checkpoint
 from ..io import load as load_model
 from ..random import seed as set_seed
 from ..train import metrics
-from ..train.callbacks import EarlyStopping, RunProgress, TerminateOnNaN
+from ..train.callbacks import Callback, EarlyStopping, RunProgress, TerminateOnNaN
 from ..train.trainer import Trainer
 
 #: bytes per parameter while training with Adam: weights, gradients, the two moment estimates,
@@ -70,6 +74,52 @@ class TrainingDiverged(RuntimeError):
     def __init__(self, message: str, model: Any = None) -> None:
         super().__init__(message)
         self.model = model
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped ``neuralab train`` after the current batch.  When an epoch had completed,
+    the run directory holds ``checkpoint.safetensors`` (the state after the last complete epoch)
+    and ``config.toml``, and ``neuralab train --resume RUN`` finishes the run with the weights
+    an uninterrupted run would have had.  ``neuralab train`` exits with code 130."""
+
+
+class _Interruptible(Callback):
+    """Ctrl-C asks to stop after the current batch (a second Ctrl-C stops at once); the state
+    after every completed epoch is kept in memory, so that the run can be resumed from the
+    last one bit for bit (the interrupted epoch is run again)."""
+
+    order = 60  # after the callbacks that change state at the end of an epoch
+
+    def __init__(self) -> None:
+        self.interrupted = False
+        self.state: dict[str, Any] | None = None
+        self.epoch: int | None = None
+        self._previous: Any = None
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.interrupted:
+            raise KeyboardInterrupt
+        self.interrupted = True
+        print("\ninterrupted: stopping after this batch (Ctrl-C again to stop at once)",
+              file=sys.stderr, flush=True)
+
+    def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.interrupted:
+            self.trainer.stop_training = True
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if not self.interrupted:
+            self.state = copy.deepcopy(self.trainer.state_dict(epoch))
+            self.epoch = epoch
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
 
 
 @dataclass
@@ -271,9 +321,12 @@ def _profile(table: Table, prep: TablePreprocessor) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------- train
-def train_table(config: TabularConfig, command: str = "") -> TabularResult:
+def train_table(config: TabularConfig, command: str = "",
+                resume_from: str | Path | None = None) -> TabularResult:
     """Train and evaluate an MLP on ``config.data`` predicting ``config.target``; see the module
-    docstring.  With ``config.out`` the run directory is written, all or none.
+    docstring.  With ``config.out`` the run directory is written, all or none.  ``resume_from``:
+    the checkpoint an interrupted run left (:class:`TrainingInterrupted`); the run continues
+    after its epoch and ends as the uninterrupted run would have.
 
     Raises ``ValueError`` for bad settings or data, ``OSError`` (``FileExistsError``,
     ``PermissionError``, ``NotADirectoryError``) for the output directory, both before any
@@ -368,14 +421,19 @@ def train_table(config: TabularConfig, command: str = "") -> TabularResult:
     trainer = Trainer(model, loss, opt, metrics=["accuracy"] if classes else ["mae"])
     stopper = EarlyStopping(patience=config.patience, restore_best_weights=True)
     guard = TerminateOnNaN()  # stops at the first nan/inf loss, back to the last good weights
+    interrupt = _Interruptible()
     # a diverging run overflows float32 on its way to nan: reported below, not as warnings
     with np.errstate(over="ignore", invalid="ignore"):
         history = trainer.fit(
             X_fit, y_fit, validation_data=(X_val, y_val), epochs=config.epochs,
             batch_size=config.batch_size,
-            callbacks=[stopper, guard, *([RunProgress()] if config.verbose == 1 else [])],
+            callbacks=[stopper, guard, interrupt,
+                       *([RunProgress()] if config.verbose == 1 else [])],
             verbose=2 if config.verbose == 2 else 0,
+            resume_from=str(resume_from) if resume_from is not None else None,
         )
+    if interrupt.interrupted:
+        raise _interrupted(config, run_dir, interrupt, command)
     if guard.nan_epoch is not None:
         what = "nan" if "became nan" in (guard.message or "") else "infinite"
         raise _diverged(f"the training loss became {what} at epoch {guard.nan_epoch + 1}, "
@@ -404,6 +462,34 @@ def train_table(config: TabularConfig, command: str = "") -> TabularResult:
             table.select(fit_rows), prep), figures_data, command)
         result.files = [str(Path(config.out) / name) for name in names]
     return result
+
+
+def _interrupted(config: TabularConfig, run_dir: RunDirectory | None,
+                 interrupt: _Interruptible, command: str) -> TrainingInterrupted:
+    """Write what resumes the run (the state after the last complete epoch and config.toml)
+    and say how to resume it."""
+    if interrupt.state is None:
+        return TrainingInterrupted("interrupted in the first epoch; nothing to resume and "
+                                   "nothing was written")
+    done = interrupt.epoch + 1
+    if run_dir is None:
+        return TrainingInterrupted(f"interrupted after {done} complete epoch(s); nothing was "
+                                   "written (no output directory)")
+    with run_dir as tmp:
+        write_checkpoint(tmp / "checkpoint.safetensors", interrupt.state)
+        atomic_write(tmp / "config.toml", _config_toml(config, command).encode())
+    return TrainingInterrupted(
+        f"interrupted after {done} complete epoch(s) of {config.epochs}; their state is in "
+        f"{config.out}/checkpoint.safetensors; resume with: neuralab train --resume "
+        f"{shlex.quote(config.out)}")
+
+
+def _config_toml(config: TabularConfig, command: str) -> str:
+    source = config.data if is_builtin(config.data) and not Path(config.data).exists() else str(
+        Path(config.data).resolve())
+    return to_toml(_replace(config, data=source, out="", overwrite=False, verbose=1),
+                   "neuralab train --config config.toml reruns this run bit for bit\n"
+                   f"made by: {command or 'neuralab.apps.tabular.train_table'}")
 
 
 def _number_text(value: float) -> str:
@@ -473,11 +559,7 @@ def _write_run(run_dir: RunDirectory, config: TabularConfig, result: TabularResu
                "history.csv": _history_csv(result.history)}
     # every payload is made first, so that a refused one leaves nothing half-written
     table_meta = _strict_json("the model's preprocessing", meta, config).decode()
-    source = config.data if is_builtin(config.data) and not Path(config.data).exists() else str(
-        Path(config.data).resolve())
-    toml = to_toml(_replace(config, data=source, out="", overwrite=False, verbose=1),
-                   "neuralab train --config config.toml reruns this run bit for bit\n"
-                   f"made by: {command or 'neuralab.apps.tabular.train_table'}")
+    toml = _config_toml(config, command)
     names = ["model.safetensors", "config.toml", *encoded]
     with run_dir as tmp:
         save(model, tmp / "model.safetensors", metadata={TABLE_KEY: table_meta})
