@@ -220,3 +220,25 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_ends_as_an_uninterrupted_run(tmp_p
     assert not (run / "checkpoint.safetensors").exists()  # the finished run replaced it whole
     proc = run_cli("train", "--resume", str(full))
     assert proc.returncode == 2 and "no interrupted run there" in proc.stderr
+
+
+def test_fashion_mnist_by_name_keeps_pixels_as_numbers(monkeypatch, tmp_path):
+    """The built-in entry joins the 60,000 + 10,000 images as numeric columns (70,000 x 784
+    cells as text would take gigabytes) and names the classes; shrunk here to 200 images."""
+    from neuralab.data.datasets import catalog, fashion_mnist
+
+    rng = np.random.default_rng(0)
+
+    def fake(normalize=True):
+        assert normalize is False  # pixels 0-255, scaled by the preprocessor like any column
+        x = rng.integers(0, 256, (200, 784)).astype(np.uint8)
+        t = np.arange(200) % 10
+        return (x[:150], t[:150]), (x[150:], t[150:])
+
+    monkeypatch.setattr(fashion_mnist, "load_fashion_mnist", fake)
+    table, target = catalog.load_table("fashion-mnist")
+    assert target == "item" and len(table) == 200 and len(table.names) == 785
+    assert table["pixel_0"].dtype == np.float64
+    assert set(table["item"]) == set(fashion_mnist.FASHION_MNIST_CLASSES)
+    result = train_table(TabularConfig(data="fashion-mnist", epochs=1, hidden=(8,), verbose=0))
+    assert result.inputs == 784 and result.classes == sorted(fashion_mnist.FASHION_MNIST_CLASSES)

@@ -57,14 +57,20 @@ STRAY_TEXT_SHARE = 0.05
 
 
 def is_missing(cells: np.ndarray) -> np.ndarray:
-    """Boolean mask of the missing cells of an array of strings (see :data:`MISSING`)."""
+    """Boolean mask of the missing cells of a column: strings in :data:`MISSING`, or NaN in a
+    column that is already numeric (built-in data sets give their pixels as numbers)."""
+    if cells.dtype.kind in "fc":
+        return np.isnan(cells)
+    if cells.dtype.kind in "iub":
+        return np.zeros(len(cells), dtype=bool)
     low = np.char.lower(np.char.strip(cells.astype(str)))
     return np.isin(low, list(MISSING))
 
 
 @dataclass
 class Table:
-    """Named columns of strings, all of one length, in file order; ``lines`` gives each row's
+    """Named columns, all of one length, in file order: arrays of strings as read from a file,
+    or of numbers (NaN: missing) for data that is numeric already; ``lines`` gives each row's
     line number in the file (for messages)."""
 
     columns: dict[str, np.ndarray]
@@ -170,11 +176,25 @@ def _records(f: Any, sep: str) -> Iterable[tuple[int, int, list[str]]]:
         for number, line in enumerate(f, start=1):
             yield number, number, line.split()
         return
-    reader = csv.reader(f, delimiter=sep)
-    last = reader.line_num
+    raw: list[str] = []  # the lines of the record being read
+
+    def lines() -> Iterator[str]:
+        for line in f:
+            raw.append(line)
+            yield line
+
+    reader = csv.reader(lines(), delimiter=sep)
+    last, start, tail = reader.line_num, 1, []
     for row in reader:
         start, last = last + 1, reader.line_num
+        tail = raw[:]
+        raw.clear()
         yield start, last, row
+    # the csv reader ends a quoted field silently at the end of the file: a line after it
+    # would still be inside the quote
+    if tail and list(csv.reader([*tail, "\ue000"], delimiter=sep))[-1] != ["\ue000"]:
+        raise csv.Error(f"the quote (\") of the record on line {start} is not closed by the end "
+                        "of the file")
 
 
 def read_table(path: str | os.PathLike[str], *, delimiter: str | None = None) -> Table:
@@ -264,7 +284,7 @@ def as_numbers(cells: np.ndarray, name: str = "", table: Table | None = None
     present = cells[~missing]
     try:
         values = present.astype(np.float64)
-    except ValueError:
+    except (ValueError, TypeError):
         return None
     if not np.isfinite(values).all():
         i = int(np.flatnonzero(~missing)[np.flatnonzero(~np.isfinite(values))[0]])
@@ -489,10 +509,14 @@ class TablePreprocessor:
                 kind = c["kind"]
                 if kind == "numeric":
                     center, scale = float(c["center"]), float(c["scale"])
-                    if not (math.isfinite(center) and math.isfinite(scale) and scale > 0):
-                        raise ValueError(f"column {c['name']!r}: center/scale not finite")
-                    columns.append(_Column(str(c["name"]), kind, float(c["fill"]), center, scale))
+                    fill = float(c["fill"])
+                    if not (math.isfinite(center) and math.isfinite(scale) and scale > 0
+                            and math.isfinite(fill)):
+                        raise ValueError(f"column {c['name']!r}: fill/center/scale not finite")
+                    columns.append(_Column(str(c["name"]), kind, fill, center, scale))
                 elif kind == "categorical":
+                    if not isinstance(c["categories"], list):
+                        raise ValueError(f"column {c['name']!r}: categories are not a list")
                     cats = [str(v) for v in c["categories"]]
                     columns.append(_Column(str(c["name"]), kind, str(c["fill"]), categories=cats))
                 else:

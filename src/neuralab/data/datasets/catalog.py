@@ -30,8 +30,9 @@ class BuiltinDataset:
 
 def _from_arrays(X: np.ndarray, y: np.ndarray, names: list[str], target: str,
                  path: str) -> Table:
-    columns = {name: np.array([repr(float(v)) if X.dtype.kind == "f" else str(v)
-                               for v in X[:, j]]) for j, name in enumerate(names)}
+    """Numeric features stay numbers (a column per feature), the target becomes text."""
+    columns = {name: np.ascontiguousarray(X[:, j], dtype=np.float64)
+               for j, name in enumerate(names)}
     columns[target] = np.array([str(v) for v in y])
     return Table(columns, np.arange(2, len(y) + 2), path)
 
@@ -59,6 +60,16 @@ def _digits() -> Table:
     return _from_arrays(X, y, [f"pixel_{i}" for i in range(X.shape[1])], "digit", "digits")
 
 
+def _fashion_mnist() -> Table:
+    from .fashion_mnist import FASHION_MNIST_CLASSES, load_fashion_mnist
+
+    (x_train, t_train), (x_test, t_test) = load_fashion_mnist(normalize=False)
+    X = np.concatenate([x_train, x_test])
+    labels = np.array(FASHION_MNIST_CLASSES)[np.concatenate([t_train, t_test])]
+    return _from_arrays(X, labels, [f"pixel_{i}" for i in range(X.shape[1])], "item",
+                        "fashion-mnist")
+
+
 DATASETS: dict[str, BuiltinDataset] = {
     d.name: d for d in (
         BuiltinDataset("iris", "species", 150,
@@ -75,6 +86,12 @@ DATASETS: dict[str, BuiltinDataset] = {
                        "UCI Optical Recognition of Handwritten Digits (Alpaydin & Kaynak 1998), "
                        "CC BY 4.0; read from scikit-learn ([lab] extra)",
                        _digits),
+        BuiltinDataset("fashion-mnist", "item", 70000,
+                       "Zalando's 28x28 clothing images: 784 pixels 0-255, ten kinds (the "
+                       "60,000 training and 10,000 test images together; train splits them)",
+                       "Xiao, Rasul & Vollgraf 2017, MIT licence; Debian package "
+                       "dataset-fashion-mnist",
+                       _fashion_mnist),
     )
 }
 
