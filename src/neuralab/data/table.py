@@ -401,8 +401,8 @@ class TablePreprocessor:
             else:
                 counts = Counter(cells[~missing].tolist())
                 ranked = sorted(counts, key=lambda c: (-counts[c], c))
-                if not ranked:  # every cell missing: one constant input
-                    columns.append(_Column(name, "numeric", 0.0))
+                if not ranked:  # missing in every training row: it gives no input at all
+                    columns.append(_Column(name, "categorical", ""))
                     continue
                 columns.append(_Column(name, "categorical", ranked[0],
                                        categories=ranked[: self.max_categories]))
@@ -451,10 +451,12 @@ class TablePreprocessor:
             if col.kind == "numeric":
                 values = as_numbers(cells, col.name, table)
                 if values is None:
-                    bad = next(c for c, m in zip(cells, missing)
-                               if not m and as_numbers(np.array([c])) is None)
-                    raise ValueError(f"column {col.name!r} of {table.path} was numeric in "
-                                     f"training but holds {bad!r}")
+                    i = next(i for i, (c, m) in enumerate(zip(cells.tolist(), missing))
+                             if not m and not _is_number(c))
+                    raise ValueError(f"column {col.name!r} of {table.path} holds numbers in "
+                                     f"training, but line {int(table.lines[i])} holds "
+                                     f"{str(cells[i])!r}; correct it, or leave it empty (or NA) "
+                                     "to mark it missing")
                 values = np.where(missing, col.fill, values)
                 scaled = (values - col.center) / col.scale
                 if self.clip is not None:
