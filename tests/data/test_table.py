@@ -600,3 +600,14 @@ DAMAGED = {
 def test_a_damaged_state_is_a_value_error(case):
     with pytest.raises(ValueError, match="not a TablePreprocessor state"):
         TablePreprocessor.from_state(DAMAGED[case])
+
+
+def test_load_csv_also_refuses_a_quote_left_open_at_the_end(tmp_path):
+    # the same csv-module behaviour as read_table's: the field ran to the end of the file and
+    # swallowed the rows after it (the target came back as '4\n5,6')
+    from neuralab.data import load_csv
+
+    path = tmp_path / "open.csv"
+    path.write_text('a,y\n1,2\n3,"4\n5,6\n')
+    with pytest.raises(ValueError, match="open.csv.*quote.*line 3 is not closed"):
+        load_csv(path, target="y")

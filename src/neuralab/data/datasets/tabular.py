@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ..table import _decode_error, check_source
+from ..table import _decode_error, _records, check_source
 
 _DELIMITERS = (",", ";", "\t")
 # rows converted at a time: large enough for NumPy to amortize the Python overhead, small enough
@@ -159,12 +159,14 @@ def _read(f: IO[str], path: str, target: str, features: Sequence[str] | None,
                          f"a header row naming the columns")
     sep = delimiter if delimiter is not None else _guess_delimiter(first_line)
     f.seek(0)
-    reader = csv.reader(f, delimiter=sep)
+    records = _records(f, sep)  # raises csv.Error for a quote left open at the end
+    line_num = 0
     x_parts: list[np.ndarray] = []
     y_parts: list[np.ndarray] = []
     line_parts: list[np.ndarray] = []
     try:
-        header = [name.strip() for name in next(reader)]
+        _, line_num, first_record = next(records)
+        header = [name.strip() for name in first_record]
         feature_names = _check_header(header, path, target, features)
         columns = [header.index(name) for name in feature_names]
         t_col = header.index(target)
@@ -194,9 +196,8 @@ def _read(f: IO[str], path: str, target: str, features: Sequence[str] | None,
             rows.clear()
             lines.clear()
 
-        last = reader.line_num
-        for row in reader:
-            start, last = last + 1, reader.line_num
+        for start, last, row in records:
+            line_num = last
             if not row or not any(cell.strip() for cell in row):
                 continue
             if len(row) != width:
@@ -213,7 +214,7 @@ def _read(f: IO[str], path: str, target: str, features: Sequence[str] | None,
     except csv.Error as err:
         hint = ("; a field this long usually means a quote (\") that is not closed"
                 if "field limit" in str(err) else "")
-        raise ValueError(f"load_csv: line {reader.line_num} of {path} cannot be read as CSV: "
+        raise ValueError(f"load_csv: line {line_num + 1} of {path} cannot be read as CSV: "
                          f"{err}{hint}") from None
     if not x_parts:
         raise ValueError(f"load_csv: {path} has a header but no data rows")
