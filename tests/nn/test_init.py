@@ -60,7 +60,10 @@ def test_constant_zeros_ones():
 
 @pytest.mark.parametrize("ours, theirs", [
     ((5, 7), (7, 5)),  # dense: ours (in, out), torch.nn.Linear (out, in)
-    ((3, 3, 4, 8), (8, 4, 3, 3)),  # conv kernel: ours (kh, kw, in, out), torch (out, in, kh, kw)
+    ((8, 4, 3, 3), (8, 4, 3, 3)),  # conv weight: (out, in, kh, kw) in both (nn.Conv2D's layout)
+    ((6, 2, 5, 3), (6, 2, 5, 3)),  # non-square kernel
+    ((5, 3, 1, 1), (5, 3, 1, 1)),  # 1 x 1 convolution
+    ((4, 2, 3), (4, 2, 3)),        # conv1d layout (out, in, k)
 ])
 def test_fans_agree_with_torch(ours, theirs):
     expected = torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(theirs))

@@ -291,6 +291,12 @@ def _dense_spec(units, input_dim, **extra):
     ({"class": "Sequential", "config": {"layers": [
         _dense_spec(3, 2), _dense_spec(10**8, None)]}}, None),
     ({"class": "BatchNorm", "config": {"num_features": 10**9}}, r"BatchNorm\(num_features=10"),
+    ({"class": "BatchNorm2D", "config": {"num_features": 10**9}},
+     r"BatchNorm2D\(num_features=10"),
+    ({"class": "Conv2D", "config": {"filters": 3, "kernel_size": 2, "in_channels": 10**6}},
+     r"'weight' of shape \(3, 1000000, 2, 2\), the file holds \(2, 3\)"),
+    ({"class": "Conv2D", "config": {"filters": 10**6, "kernel_size": [300, 300]}},
+     r"Conv2D\(filters=1000000, kernel_size=\[300, 300\], in_channels=None\)"),
     ({"class": "LayerNorm", "config": {"normalized_shape": [100000, 100000]}}, r"LayerNorm"),
 ])
 def test_architecture_sizes_are_checked_against_the_tensors_before_any_allocation(

@@ -130,11 +130,11 @@ class _Plan:
     * lists the state entries each built-in layer will own, with the shapes its config gives
       (``None`` for a size the layer takes from its input), and compares them with the stored
       tensors, refusing a mismatch;
-    * returns the spec with every built-in layer made lazy (``input_dim``, ``num_features`` and
-      ``normalized_shape`` set to None), so that constructing it allocates nothing: the layers are
-      then built by ``load_state_dict`` from the stored tensors' shapes, whose sizes the file's
-      own size bounds.  (A ``Sequential`` whose first layer knows its input size would otherwise
-      also build the following lazy layers at construction.)
+    * returns the spec with every built-in layer made lazy (``input_dim``, ``in_channels``,
+      ``num_features`` and ``normalized_shape`` set to None), so that constructing it allocates
+      nothing: the layers are then built by ``load_state_dict`` from the stored tensors' shapes,
+      whose sizes the file's own size bounds.  (A ``Sequential`` whose first layer knows its
+      input size would otherwise also build the following lazy layers at construction.)
 
     A LayerNorm without weights has no tensor to take its shape from: the shape is put back
     after loading (``shapes_to_set``).  Layers of custom registered classes are built as their
@@ -142,13 +142,14 @@ class _Plan:
     """
 
     def __init__(self, path: Path, arrays: dict[str, Any]) -> None:
-        from ..nn import BatchNorm, Dense, LayerNorm, Residual, Sequential
+        from ..nn import BatchNorm, BatchNorm2D, Conv2D, Dense, LayerNorm, Residual, Sequential
 
         self.path = path
         self.arrays = arrays
         self.shapes_to_set: list[tuple[str, tuple[int, ...]]] = []
         self._visitors = {Sequential: self._sequential, Residual: self._residual,
-                          Dense: self._dense, BatchNorm: self._batch_norm,
+                          Dense: self._dense, Conv2D: self._conv2d,
+                          BatchNorm: self._batch_norm, BatchNorm2D: self._batch_norm_2d,
                           LayerNorm: self._layer_norm}
 
     def _fail(self, problem: str) -> SafetensorsError:
@@ -216,15 +217,38 @@ class _Plan:
         self._expect(f"Dense(units={units}, input_dim={input_dim})", entries)
         config["input_dim"] = None
 
-    def _batch_norm(self, config: dict[str, Any], prefix: str, depth: int) -> None:
+    def _conv2d(self, config: dict[str, Any], prefix: str, depth: int) -> None:
+        filters, in_channels = _size(config.get("filters")), config.get("in_channels")
+        kernel = config.get("kernel_size")
+        kernel = [kernel, kernel] if isinstance(kernel, int) else kernel
+        if isinstance(config.get("activation"), dict):
+            config["activation"] = self.visit(config["activation"], f"{prefix}activation.",
+                                              depth + 1)
+        if (filters is None or not isinstance(kernel, list) or len(kernel) != 2
+                or any(_size(k) is None for k in kernel)
+                or (in_channels is not None and _size(in_channels) is None)):
+            return  # the constructor refuses it before it allocates anything
+        entries: dict[str, tuple[int | None, ...]] = {
+            f"{prefix}weight": (filters, in_channels, *kernel)}
+        if bool(config.get("use_bias", True)):
+            entries[f"{prefix}bias"] = (filters,)
+        self._expect(f"Conv2D(filters={filters}, kernel_size={kernel}, "
+                     f"in_channels={in_channels})", entries)
+        config["in_channels"] = None
+
+    def _batch_norm(self, config: dict[str, Any], prefix: str, depth: int,
+                    who: str = "BatchNorm") -> None:
         n = config.get("num_features")
         if n is not None and _size(n) is None:
             return
         names = ["running_mean", "running_var"]
         if bool(config.get("affine", True)):
             names = ["weight", "bias", *names]
-        self._expect(f"BatchNorm(num_features={n})", {f"{prefix}{name}": (n,) for name in names})
+        self._expect(f"{who}(num_features={n})", {f"{prefix}{name}": (n,) for name in names})
         config["num_features"] = None
+
+    def _batch_norm_2d(self, config: dict[str, Any], prefix: str, depth: int) -> None:
+        self._batch_norm(config, prefix, depth, "BatchNorm2D")
 
     def _layer_norm(self, config: dict[str, Any], prefix: str, depth: int) -> None:
         shape = config.get("normalized_shape")

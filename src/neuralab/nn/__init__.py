@@ -1,5 +1,6 @@
-"""Neural-network building blocks: modules and parameters, layers, activations, normalization,
-containers with ``summary()``, initializers, regularizers and losses.
+"""Neural-network building blocks: modules and parameters, layers (dense, convolution and
+pooling), activations, normalization, containers with ``summary()``, initializers, regularizers
+and losses.
 
 >>> from neuralab import nn
 >>> model = nn.Sequential([nn.Dense(64, activation="relu"), nn.Dense(3, activation="softmax")])
@@ -18,6 +19,7 @@ from .containers import (
     format_weights,
     summarize,
 )
+from .conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from .layers import Dense, Dropout, Flatten
 from .losses import (
     BCELoss,
@@ -40,14 +42,15 @@ from .module import (
     registered,
     serialize,
 )
-from .normalization import BatchNorm, LayerNorm
+from .normalization import BatchNorm, BatchNorm2D, LayerNorm
 from .regularizers import Regularizer
 
 __all__ = [
     # module system
     "LoadResult", "Module", "Parameter", "deserialize", "register", "registered", "serialize",
     # layers and containers
-    "BatchNorm", "Dense", "Dropout", "Flatten", "LayerNorm", "Residual", "Sequential",
+    "AvgPool2D", "BatchNorm", "BatchNorm2D", "Conv2D", "Dense", "Dropout", "Flatten",
+    "GlobalAvgPool2D", "LayerNorm", "MaxPool2D", "Residual", "Sequential",
     "Summary", "SummaryRow", "TraceStep", "format_weights", "summarize",
     # activations
     "ELU", "GELU", "Identity", "LeakyReLU", "ReLU", "Sigmoid", "Softmax", "Step", "Tanh",

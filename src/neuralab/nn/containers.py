@@ -273,6 +273,8 @@ def _known_input_shape(module: Module) -> tuple[int, ...] | None:
         return _known_input_shape(module[0]) if len(module) else None
     if isinstance(module, Residual):
         return _known_input_shape(module.module)
+    if module.spatial:
+        return None  # C is known at most, H and W are not
     for attr in ("in_features", "num_features"):
         n = getattr(module, attr, None)
         if isinstance(n, int):

@@ -13,8 +13,9 @@ of one unit, computed from the weight's shape by :func:`fans`:
 
 * dense weight, shape ``(in, out)`` (neuralab's and Keras' layout, y = x W + b):
   ``fan_in = in``, ``fan_out = out``;
-* shape ``(..., in, out)`` with more axes (a convolution kernel ``(kh, kw, in, out)``):
-  ``r = prod(shape[:-2])`` (the receptive field), ``fan_in = in * r``, ``fan_out = out * r``;
+* a convolution weight, shape ``(out, in, kh, kw)`` (``nn.Conv2D``'s and PyTorch's layout; any
+  ndim >= 3 is read as ``(out, in, *kernel)``): ``r = prod(shape[2:])`` (the receptive field),
+  ``fan_in = in * r``, ``fan_out = out * r``, as ``torch.nn.init._calculate_fan_in_and_fan_out``;
 * a vector ``(n,)``: ``fan_in = fan_out = n``; a scalar: 1 and 1.
 
 initializer     distribution                                      variance of w
@@ -79,8 +80,10 @@ def fans(shape: Shape) -> tuple[int, int]:
         return 1, 1
     if len(dims) == 1:
         return dims[0], dims[0]
-    receptive = math.prod(dims[:-2])
-    return dims[-2] * receptive, dims[-1] * receptive
+    if len(dims) == 2:
+        return dims[0], dims[1]
+    receptive = math.prod(dims[2:])
+    return dims[1] * receptive, dims[0] * receptive
 
 
 def _uniform(shape: tuple[int, ...], low: float, high: float, rng: Any, dt: np.dtype) -> np.ndarray:

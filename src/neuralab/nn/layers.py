@@ -32,8 +32,68 @@ def _initializer_name(spec: Any, default: str) -> str:
     return init.name_of(spec) or default
 
 
+class _WeightLayer(Module):
+    """What Dense and Conv2D share: an activation, the kernel and bias initializers (kept by name
+    for get_config), a kernel regularizer, ``use_bias`` and the rng; lazy weights, the penalty,
+    and their part of get_config and of the repr."""
+
+    def _weight_options(self, activation: Any, kernel_initializer: Any, bias_initializer: Any,
+                        kernel_regularizer: Any, use_bias: bool, rng: Any) -> None:
+        self.weight: Parameter | None = None  # set first: parameters are listed in this order
+        self.bias: Parameter | None = None
+        self.activation = activations.get(activation)
+        self._kernel_init_name = _initializer_name(kernel_initializer, "xavier_uniform")
+        self._bias_init_name = _initializer_name(bias_initializer, "zeros")
+        self.kernel_initializer = init.get(
+            kernel_initializer if kernel_initializer is not None else "xavier_uniform"
+        )
+        self.bias_initializer = init.get(
+            bias_initializer if bias_initializer is not None else "zeros"
+        )
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.use_bias = bool(use_bias)
+        self._rng = rng if rng is None or isinstance(rng, np.random.Generator) else get_rng(rng)
+
+    @property
+    def built(self) -> bool:
+        return self.weight is not None
+
+    def _make_weights(self, shape: tuple[int, ...], outputs: int) -> None:
+        """``weight`` of ``shape`` and ``bias`` (outputs,) drawn with the initializers."""
+        rng = get_rng(self._rng)
+        self.weight = Parameter(self.kernel_initializer(shape, rng=rng, dtype=np.float32))
+        if self.use_bias:
+            self.bias = Parameter(self.bias_initializer((outputs,), rng=rng, dtype=np.float32))
+
+    def _penalties(self):
+        if self.kernel_regularizer is not None and self.weight is not None:
+            yield self.kernel_regularizer(self.weight)
+
+    def _activation_config(self) -> Any:
+        act = self.activation
+        return None if act is None else (activations.name_of(act) or serialize(act))
+
+    def _weight_config(self) -> dict[str, Any]:
+        return {
+            "kernel_initializer": self._kernel_init_name,
+            "bias_initializer": self._bias_init_name,
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "use_bias": self.use_bias,
+        }
+
+    def _weight_repr(self) -> list[str]:
+        parts = []
+        if self.activation is not None:
+            parts.append(f"activation={activations.name_of(self.activation) or self.activation!r}")
+        if not self.use_bias:
+            parts.append("use_bias=False")
+        if self.kernel_regularizer is not None:
+            parts.append(f"kernel_regularizer={self.kernel_regularizer!r}")
+        return parts
+
+
 @register
-class Dense(Module):
+class Dense(_WeightLayer):
     """Fully connected layer: y = phi(x W + b), W of shape (in, out), b of shape (out,).
 
     Parameters are ``weight`` (the lecture's W, Keras' kernel) and ``bias``.  They are created on
@@ -66,36 +126,16 @@ class Dense(Module):
         super().__init__()
         self.units = _positive_int(units, "Dense", "units")
         self.in_features: int | None = None
-        self.weight: Parameter | None = None
-        self.bias: Parameter | None = None
-        self.activation = activations.get(activation)
-        self._kernel_init_name = _initializer_name(kernel_initializer, "xavier_uniform")
-        self._bias_init_name = _initializer_name(bias_initializer, "zeros")
-        self.kernel_initializer = init.get(
-            kernel_initializer if kernel_initializer is not None else "xavier_uniform"
-        )
-        self.bias_initializer = init.get(
-            bias_initializer if bias_initializer is not None else "zeros"
-        )
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.use_bias = bool(use_bias)
-        self._rng = rng if rng is None or isinstance(rng, np.random.Generator) else get_rng(rng)
+        self._weight_options(activation, kernel_initializer, bias_initializer,
+                             kernel_regularizer, use_bias, rng)
         if input_dim is not None:
             self.build(_positive_int(input_dim, "Dense", "input_dim"))
-
-    @property
-    def built(self) -> bool:
-        return self.weight is not None
 
     def build(self, in_features: int) -> None:
         """Create ``weight`` (in_features, units) and ``bias`` (units,) with the initializers."""
         in_features = _positive_int(in_features, "Dense", "in_features")
-        rng = get_rng(self._rng)
-        shape = (in_features, self.units)
         self.in_features = in_features
-        self.weight = Parameter(self.kernel_initializer(shape, rng=rng, dtype=np.float32))
-        if self.use_bias:
-            self.bias = Parameter(self.bias_initializer((self.units,), rng=rng, dtype=np.float32))
+        self._make_weights((in_features, self.units), self.units)
 
     def _build_from_state(self, local_state: dict[str, np.ndarray]) -> None:
         weight = local_state.get("weight")
@@ -131,33 +171,15 @@ class Dense(Module):
         z = linear(self._input(x), self.weight, self.bias)
         return z, (z if self.activation is None else self.activation(z))
 
-    def _penalties(self):
-        if self.kernel_regularizer is not None and self.weight is not None:
-            yield self.kernel_regularizer(self.weight)
-
     def get_config(self) -> dict[str, Any]:
-        act = self.activation
-        return {
-            "units": self.units,
-            "activation": None if act is None else (activations.name_of(act) or serialize(act)),
-            "input_dim": self.in_features,
-            "kernel_initializer": self._kernel_init_name,
-            "bias_initializer": self._bias_init_name,
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "use_bias": self.use_bias,
-        }
+        return {"units": self.units, "activation": self._activation_config(),
+                "input_dim": self.in_features, **self._weight_config()}
 
     def extra_repr(self) -> str:
         parts = [str(self.units)]
         if self.in_features is not None:
             parts.append(f"input_dim={self.in_features}")
-        if self.activation is not None:
-            parts.append(f"activation={activations.name_of(self.activation) or self.activation!r}")
-        if not self.use_bias:
-            parts.append("use_bias=False")
-        if self.kernel_regularizer is not None:
-            parts.append(f"kernel_regularizer={self.kernel_regularizer!r}")
-        return ", ".join(parts)
+        return ", ".join(parts + self._weight_repr())
 
 
 @register

@@ -1,12 +1,14 @@
-"""Batch normalization (배치 정규화) and layer normalization, each one fused op.
+"""Batch normalization (배치 정규화) of features and of image channels, and layer normalization,
+each one fused op.
 
 Both normalize, then scale and shift with learned ``weight`` (gamma, starts at 1) and ``bias``
 (beta, starts at 0):
 
     x_hat = (x - mu) / sqrt(var + eps),   y = gamma * x_hat + beta
 
-BatchNorm takes mu and var per feature over the batch (axis 0); LayerNorm per sample over the
-last axes.  The backward pass of the normalization, with g = dL/dy and gx = g * gamma:
+BatchNorm takes mu and var per feature over the batch (axis 0), BatchNorm2D per channel over the
+batch and the pixels (axes 0, 2, 3); LayerNorm per sample over the last axes.  The backward pass
+of the normalization, with g = dL/dy and gx = g * gamma:
 
     dL/dx = (gx - mean(gx) - x_hat * mean(gx * x_hat)) / sqrt(var + eps)
 
@@ -15,6 +17,7 @@ last axes.  The backward pass of the normalization, with g = dL/dy and gx = g * 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -24,13 +27,32 @@ from ..autograd.tensor import Tensor
 from .module import Module, Parameter, register
 
 
-class BatchNormOp(Function):
-    """Batch normalization of (N, C) input; training mode uses batch statistics and updates the
-    running ones in place, evaluation mode uses the running ones.
+def _channels(v: np.ndarray, ndim: int) -> np.ndarray:
+    """A per-channel (C,) vector shaped to broadcast against (N, C, *spatial) input."""
+    return v if ndim == 2 else v.reshape((-1,) + (1,) * (ndim - 2))
 
-    training:  mu, var = batch mean and biased variance (over N);
+
+def _channel_sum(a: np.ndarray) -> np.ndarray:
+    """The sum of ``a`` over every axis but the channel axis 1: a (C,) vector."""
+    return a.sum(axis=0) if a.ndim == 2 else a.sum(axis=(0, *range(2, a.ndim)))
+
+
+def _channel_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """sum(a * b) over every axis but the channel axis 1, without an (N, C, ...) temporary."""
+    if a.ndim == 2:
+        return np.einsum("ij,ij->j", a, b)
+    n, c = a.shape[:2]
+    return np.einsum("ijk,ijk->j", a.reshape(n, c, -1), b.reshape(n, c, -1))
+
+
+class BatchNormOp(Function):
+    """Batch normalization of (N, C) or (N, C, *spatial) input, statistics per channel over every
+    other axis (N, or N H W: m values per channel); training mode uses batch statistics and
+    updates the running ones in place, evaluation mode uses the running ones.
+
+    training:  mu, var = batch mean and biased variance (over the m values);
                running_mean <- (1 - m) running_mean + m mu,
-               running_var  <- (1 - m) running_var + m var N / (N - 1)   (unbiased, as PyTorch)
+               running_var  <- (1 - m) running_var + m var m / (m - 1)   (unbiased, as PyTorch)
     eval:      mu, var = running_mean, running_var (constants: dL/dx = g gamma / sqrt(var + eps))
     """
 
@@ -39,51 +61,53 @@ class BatchNormOp(Function):
         eps=1e-5, training=True,
     ):
         self.training, self.weight = training, weight
+        nd = x.ndim
         if training:
-            n = x.shape[0]
-            mean = x.mean(axis=0)
-            xc = x - mean
-            var = np.einsum("ij,ij->j", xc, xc) / n
+            n = x.size // x.shape[1]
+            mean = x.mean(axis=0) if nd == 2 else x.mean(axis=(0, *range(2, nd)))
+            xc = x - _channels(mean, nd)
+            var = _channel_dot(xc, xc) / n
             inv_std = 1.0 / np.sqrt(var + eps)
-            xc *= inv_std
+            xc *= _channels(inv_std, nd)
             self.x_hat, self.inv_std = xc, inv_std
             if running_mean is not None:
                 running_mean *= 1.0 - momentum
                 running_mean += momentum * mean
                 running_var *= 1.0 - momentum
                 running_var += (momentum * n / (n - 1)) * var
-            out = xc * weight if weight is not None else xc.copy()
+            out = xc * _channels(weight, nd) if weight is not None else xc.copy()
         else:
             inv_std = 1.0 / np.sqrt(running_var + eps)
             self.x, self.mean, self.inv_std = x, running_mean, inv_std
             scale = inv_std * weight if weight is not None else inv_std
             self.scale = scale
-            out = (x - running_mean) * scale
+            out = (x - _channels(running_mean, nd)) * _channels(scale, nd)
         if bias is not None:
-            out += bias
+            out += _channels(bias, nd)
         return out
 
     def backward(self, grad):
         needs = self.needs
         w = self.weight
-        gbias = grad.sum(axis=0) if len(needs) > 2 and needs[2] else None
+        nd = grad.ndim
+        gbias = _channel_sum(grad) if len(needs) > 2 and needs[2] else None
         if not self.training:
-            gx = grad * self.scale if needs[0] else None
+            gx = grad * _channels(self.scale, nd) if needs[0] else None
             gw = None
             if w is not None and needs[1]:
-                gw = np.einsum("ij,ij->j", grad, self.x - self.mean) * self.inv_std
+                gw = _channel_dot(grad, self.x - _channels(self.mean, nd)) * self.inv_std
             return gx, gw, gbias
         x_hat = self.x_hat
-        n = grad.shape[0]
-        sum_g = gbias if gbias is not None else grad.sum(axis=0)
-        sum_gx = np.einsum("ij,ij->j", grad, x_hat)  # = dL/dgamma
+        n = grad.size // grad.shape[1]
+        sum_g = gbias if gbias is not None else _channel_sum(grad)
+        sum_gx = _channel_dot(grad, x_hat)  # = dL/dgamma
         gx = None
         if needs[0]:
             scale = self.inv_std * w if w is not None else self.inv_std
-            # (g - mean g - x_hat mean(g x_hat)) gamma / sqrt(var + eps), one pass over (N, C)
-            gx = grad - sum_g / n
-            gx -= x_hat * (sum_gx / n)
-            gx *= scale
+            # (g - mean g - x_hat mean(g x_hat)) gamma / sqrt(var + eps), one pass over the input
+            gx = grad - _channels(sum_g / n, nd)
+            gx -= x_hat * _channels(sum_gx / n, nd)
+            gx *= _channels(scale, nd)
         return gx, (sum_gx if w is not None and needs[1] else None), gbias
 
 
@@ -183,24 +207,34 @@ class BatchNorm(Module):
         if self.running_mean is None and ref is not None and ref.ndim == 1 and ref.shape[0] > 0:
             self.build(ref.shape[0])
 
-    def forward(self, x: Any) -> Tensor:
-        data = x.data if isinstance(x, Tensor) else np.asarray(x)
-        if data.ndim != 2:
+    # what the input looks like, for _check_input (BatchNorm2D changes them)
+    _layout, _ndim, _unit = "(batch, features)", 2, "features"
+    _other = (4, "nn.BatchNorm2D for (N, C, H, W) images")  # (its input's ndim, the hint)
+    _too_few = ("more than one sample per batch", "to predict on single samples")
+
+    def _check_input(self, data: np.ndarray) -> None:
+        who = type(self).__name__
+        if data.ndim != self._ndim:
+            hint = f"; use {self._other[1]}" if data.ndim == self._other[0] else ""
             raise ValueError(
-                f"BatchNorm expected input of shape (batch, features), got shape {data.shape}"
+                f"{who} expected input of shape {self._layout}, got shape {data.shape}{hint}"
             )
         if self.running_mean is None:
             self.build(data.shape[1])
         if data.shape[1] != self.num_features:
             raise ValueError(
-                f"BatchNorm was built for {self.num_features} features, got input of shape "
+                f"{who} was built for {self.num_features} {self._unit}, got input of shape "
                 f"{data.shape}"
             )
-        if self.training and data.shape[0] < 2:
+        if self.training and data.shape[0] * math.prod(data.shape[2:]) < 2:
             raise ValueError(
-                f"BatchNorm needs more than one sample per batch in training mode (got shape "
-                f"{data.shape}); use model.eval() to predict on single samples"
+                f"{who} needs {self._too_few[0]} in training mode (got shape {data.shape}); use "
+                f"model.eval() {self._too_few[1]}"
             )
+
+    def forward(self, x: Any) -> Tensor:
+        data = x.data if isinstance(x, Tensor) else np.asarray(x)
+        self._check_input(data)
         if data.dtype != np.float32:
             # as Dense: an integer or float64 tensor would turn the float32 work into float64
             x = x.astype(np.float32) if isinstance(x, Tensor) else data.astype(np.float32)
@@ -215,6 +249,26 @@ class BatchNorm(Module):
             "num_features": self.num_features, "momentum": self.momentum, "eps": self.eps,
             "affine": self.affine,
         }
+
+
+@register
+class BatchNorm2D(BatchNorm):
+    """Batch normalization of (N, C, H, W) images per channel, as PyTorch's ``BatchNorm2d``:
+    mu and var of each channel are taken over its m = N H W values (the batch and every pixel),
+
+        y[n, c, i, j] = gamma_c (x[n, c, i, j] - mu_c) / sqrt(var_c + eps) + beta_c
+
+    and in training the running statistics move towards the batch's with the unbiased variance
+    var_c m / (m - 1); evaluation uses the running statistics, as :class:`BatchNorm`.
+    ``num_features`` is the number of channels C, taken from the first input when omitted.
+
+    >>> model = nn.Sequential([nn.Conv2D(16, 3, padding=1), nn.BatchNorm2D(), nn.ReLU()])
+    """
+
+    spatial = True
+    _layout, _ndim, _unit = "(N, C, H, W)", 4, "channels"
+    _other = (2, "nn.BatchNorm for (batch, features) input")
+    _too_few = ("more than one value per channel", "to predict on a single 1 x 1 image")
 
 
 @register
@@ -292,4 +346,4 @@ class LayerNorm(Module):
                 "elementwise_affine": self.elementwise_affine}
 
 
-__all__ = ["BatchNorm", "BatchNormOp", "LayerNorm", "LayerNormOp"]
+__all__ = ["BatchNorm", "BatchNorm2D", "BatchNormOp", "LayerNorm", "LayerNormOp"]

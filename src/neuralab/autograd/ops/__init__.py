@@ -14,6 +14,7 @@ from .activation import (
     step,
     tanh,
 )
+from .conv import avg_pool2d, conv2d, max_pool2d
 from .elementwise import (
     abs,
     add,
@@ -62,6 +63,8 @@ __all__ = [
     "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
     "permute", "power", "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack",
     "step", "sub", "sum", "tanh", "transpose", "var", "where",
+    # convolution and pooling (ops/conv.py)
+    "avg_pool2d", "conv2d", "max_pool2d",
     # fused losses (ops/loss.py)
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
     "cross_entropy_from_probs", "huber_loss", "l1_loss", "mse_loss", "nll_loss",
