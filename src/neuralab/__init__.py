@@ -19,7 +19,9 @@ from .autograd import (
     GradcheckReport,
     Tensor,
     enable_grad,
+    explain_backward,
     gradcheck,
+    graph,
     numerical_gradient,
     is_grad_enabled,
     no_grad,
@@ -47,7 +49,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "Function", "GradcheckReport", "Tensor", "enable_grad", "gradcheck", "get_rng",
+    "Function", "GradcheckReport", "Tensor", "enable_grad", "explain_backward", "gradcheck",
+    "get_rng", "graph",
     "is_grad_enabled", "no_grad", "numerical_gradient", "seed", "tensor", "__version__",
     *_ops_all,
 ]

@@ -580,3 +580,39 @@ def test_gradients_reaching_inputs_stay_float32_and_shaped(op: Op):
     for x in leaves:
         if isinstance(x, nl.Tensor):
             assert x.grad is not None and x.grad.shape == x.shape and x.grad.dtype == np.float32
+
+
+def _recorded_op(op: Op) -> Any:
+    out = op.fn(*as_tensors(op.draw(), dtype=np.float64))
+    return out.grad_fn
+
+
+ELEMENTWISE_CASES = [case for case in ALL_CASES if getattr(_recorded_op(case.values[0]),
+                                                           "elementwise", False)]
+
+
+def test_every_op_marked_elementwise_has_a_row():
+    from neuralab.autograd.ops import activation, elementwise
+
+    marked = {cls for module in (activation, elementwise) for cls in vars(module).values()
+              if isinstance(cls, type) and issubclass(cls, nl.Function) and cls.elementwise}
+    assert len(marked) > 20
+    # astype has no row (it is tested with the dtype rules): its promise is checked here
+    cast = nl.tensor([1.0, -2.0], requires_grad=True).astype(np.float64).grad_fn
+    g = np.array([0.5, 3.0])
+    np.testing.assert_array_equal(cast.backward(g)[0], g * cast.backward(np.ones(2))[0])
+    covered = {type(_recorded_op(case.values[0])) for case in ELEMENTWISE_CASES}
+    assert marked == covered | {type(cast)}
+
+
+@pytest.mark.parametrize("op", ELEMENTWISE_CASES)
+def test_elementwise_ops_multiply_the_gradient_by_their_local_derivative(op: Op):
+    """Function.elementwise promises backward(g) == g * backward(ones) for every input (before
+    the engine sums broadcast axes): explain_backward prints backward(ones) as the local
+    derivative."""
+    fn = _recorded_op(op)
+    shape = np.broadcast_shapes(*(np.shape(p.data) for p in fn.parents if p is not None))
+    g = np.random.default_rng(0).standard_normal(shape)
+    for with_g, with_ones in zip(fn.backward(g), fn.backward(np.ones(shape))):
+        if with_g is not None:
+            np.testing.assert_allclose(with_g, g * with_ones, rtol=1e-12, atol=1e-15)

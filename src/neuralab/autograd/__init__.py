@@ -3,9 +3,10 @@
 from .engine import enable_grad, is_grad_enabled, no_grad
 from .function import Function
 from .gradcheck import GradcheckReport, gradcheck, numerical_gradient
+from .graph import Graph, Step, explain_backward, graph
 from .tensor import Tensor, tensor
 
 __all__ = [
-    "Function", "GradcheckReport", "Tensor", "enable_grad", "gradcheck", "is_grad_enabled",
-    "no_grad", "numerical_gradient", "tensor",
+    "Function", "GradcheckReport", "Graph", "Step", "Tensor", "enable_grad", "explain_backward",
+    "gradcheck", "graph", "is_grad_enabled", "no_grad", "numerical_gradient", "tensor",
 ]

@@ -15,6 +15,12 @@ grad mode is on, records the op so that :func:`neuralab.autograd.engine.backward
 ``backward`` later.  ``backward`` returns one gradient per positional input (``None`` where none is
 needed; ``self.needs[i]`` says which are), shaped like the forward result if it likes: the engine
 undoes broadcasting.  Keyword arguments of ``apply`` are non-differentiable settings (``axis``...).
+
+An op whose ``backward(g)`` is ``g`` times an array of local derivatives, element by element (add,
+mul, exp, tanh, ...), sets ``elementwise = True``: :func:`neuralab.explain_backward` then prints
+that array as the local derivative.  Each recorded op also keeps the :class:`CallScope` it was made
+in (``fn.scope``, set by ``nn.Module.__call__``), which :func:`neuralab.graph` uses to draw the ops
+of one module call as one box.
 """
 
 from __future__ import annotations
@@ -26,11 +32,34 @@ import numpy as np
 from .engine import GRAD_MODE
 
 
+class CallScope:
+    """One call of an owner (an ``nn.Module``) during which ops are recorded: ``owner`` is the
+    module, ``parent`` the call it was made in (``None`` at the top).  ``nn.Module.__call__`` makes
+    one per call and sets :data:`SCOPE` to it while ``forward`` runs; every op recorded meanwhile
+    keeps it as ``fn.scope``.  Two calls of one module are two scopes (compared by identity)."""
+
+    __slots__ = ("owner", "parent")
+
+    def __init__(self, owner: Any, parent: "CallScope | None") -> None:
+        self.owner = owner
+        self.parent = parent
+
+
+class _Scope:
+    current: CallScope | None = None
+
+
+#: the call being run (``SCOPE.current``), or None outside any module call
+SCOPE = _Scope()
+
+
 class Function:
     """Base of all ops; see the module docstring for how to write one."""
 
     parents: tuple | None
     needs: tuple[bool, ...]
+    #: backward(g) == g * backward(ones), element by element (see the module docstring)
+    elementwise: bool = False
 
     @property
     def name(self) -> str:
@@ -74,6 +103,9 @@ class Function:
         if record and GRAD_MODE.enabled:
             fn.parents = tuple(x if isinstance(x, Tensor) else None for x in inputs)
             fn.needs = tuple(x is not None and x.requires_grad for x in fn.parents)
+            scope = SCOPE.current
+            if scope is not None:
+                fn.scope = scope
             return Tensor._from_op(out, fn)
         return Tensor._from_op(out, None)
 

@@ -24,6 +24,7 @@ from typing import Any, Iterator, NamedTuple, TypeVar
 
 import numpy as np
 
+from ..autograd.function import SCOPE, CallScope
 from ..autograd.tensor import Tensor
 
 
@@ -61,8 +62,8 @@ _CAMEL_SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 def _snake_case(name: str) -> str:
     # acronyms would split badly ("ReLU" -> "re_lu"), so they are lower-cased first
-    for acronym in ("ReLU", "GELU", "ELU", "MLP", "MSE"):
-        name = name.replace(acronym, acronym.capitalize())
+    for acronym in ("ReLU", "GELU", "ELU", "MLP", "MSE", "2D"):
+        name = name.replace(acronym, acronym.capitalize())  # "Conv2D" -> "conv2d"
     return _CAMEL_SPLIT.sub("_", name).lower()
 
 
@@ -104,6 +105,9 @@ class Module:
     #: True for a layer whose output holds its input's values, at most reshaped, in evaluation
     #: mode (Dropout, Flatten, Identity): activation statistics leave such layers out.
     passes_values_through: bool = False
+    #: True for a layer of (N, C, H, W) images (Conv2D, the pooling layers, BatchNorm2D): its
+    #: channel count does not tell ``summary()`` the input shape, which needs H and W too.
+    spatial: bool = False
     _name: str | None = None
     _buffer_names: tuple[str, ...] = ()
 
@@ -114,7 +118,14 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        # the ops recorded during this call remember it (fn.scope): neuralab.graph draws them as
+        # one box with collapse="module"
+        outer = SCOPE.current
+        SCOPE.current = CallScope(self, outer)
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            SCOPE.current = outer
 
     # ----------------------------------------------------------------- naming
     @property

@@ -16,6 +16,8 @@ _SQRT_2_OVER_PI = float(np.sqrt(2.0 / np.pi))
 class Tanh(Function):
     """z = tanh(a);  dz/da = 1 - z^2."""
 
+    elementwise = True
+
     def forward(self, a):
         self.out = np.tanh(a)
         return self.out
@@ -26,6 +28,8 @@ class Tanh(Function):
 
 class Sigmoid(Function):
     """z = 1 / (1 + e^-a), computed without overflow for large |a|;  dz/da = z (1 - z)."""
+
+    elementwise = True
 
     def forward(self, a):
         e = np.exp(-np.abs(a))
@@ -39,6 +43,8 @@ class Sigmoid(Function):
 class ReLU(Function):
     """z = max(a, 0);  dz/da = 1 where a > 0, else 0."""
 
+    elementwise = True
+
     def forward(self, a):
         self.mask = a > 0
         return np.maximum(a, 0)  # not a * mask, which turns negatives into -0.0
@@ -50,6 +56,8 @@ class ReLU(Function):
 class LeakyReLU(Function):
     """z = a if a > 0 else alpha a;  dz/da = 1 or alpha."""
 
+    elementwise = True
+
     def forward(self, a, alpha=0.01):
         self.slope = np.where(a > 0, 1, alpha).astype(a.dtype, copy=False)
         return a * self.slope
@@ -60,6 +68,8 @@ class LeakyReLU(Function):
 
 class ELU(Function):
     """z = a if a > 0 else alpha (e^a - 1);  dz/da = 1 or alpha e^a (= z + alpha)."""
+
+    elementwise = True
 
     def forward(self, a, alpha=1.0):
         self.alpha = alpha
@@ -76,6 +86,8 @@ class GELU(Function):
     """Tanh form: z = a/2 (1 + tanh(u)), u = sqrt(2/pi) (a + 0.044715 a^3);
     dz/da = (1 + tanh u)/2 + a/2 (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 a^2)."""
 
+    elementwise = True
+
     def forward(self, a):
         self.a = a
         self.t = np.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a**3))
@@ -89,6 +101,8 @@ class GELU(Function):
 
 class Step(Function):
     """Heaviside step: z = 1 if a > 0 else 0 (the MCP neuron's activation);  dz/da = 0."""
+
+    elementwise = True
 
     def forward(self, a):
         return (a > 0).astype(a.dtype if a.dtype.kind == "f" else np.float32)

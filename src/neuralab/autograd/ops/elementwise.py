@@ -15,6 +15,8 @@ from ._util import binary_operands, division_operands, float_operand, operand
 class Add(Function):
     """z = a + b;  dz/da = 1, dz/db = 1."""
 
+    elementwise = True
+
     def forward(self, a, b):
         return a + b
 
@@ -25,6 +27,8 @@ class Add(Function):
 class Sub(Function):
     """z = a - b;  dz/da = 1, dz/db = -1."""
 
+    elementwise = True
+
     def forward(self, a, b):
         return a - b
 
@@ -34,6 +38,8 @@ class Sub(Function):
 
 class Mul(Function):
     """z = a * b;  dz/da = b, dz/db = a."""
+
+    elementwise = True
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -49,6 +55,8 @@ class Mul(Function):
 class Div(Function):
     """z = a / b;  dz/da = 1 / b, dz/db = -a / b^2 = -z / b."""
 
+    elementwise = True
+
     def forward(self, a, b):
         self.b = b
         self.out = a / b
@@ -62,6 +70,8 @@ class Div(Function):
 class Power(Function):
     """z = a ** b;  dz/da = b a^(b-1) (0 where b = 0, also at a = 0, as torch),
     dz/db = z ln a (defined where a > 0; 0 elsewhere)."""
+
+    elementwise = True
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -92,6 +102,8 @@ class Power(Function):
 class Neg(Function):
     """z = -a;  dz/da = -1."""
 
+    elementwise = True
+
     def forward(self, a):
         return -a
 
@@ -101,6 +113,8 @@ class Neg(Function):
 
 class Exp(Function):
     """z = e^a;  dz/da = z."""
+
+    elementwise = True
 
     def forward(self, a):
         self.out = np.exp(a)
@@ -113,6 +127,8 @@ class Exp(Function):
 class Log(Function):
     """z = ln a;  dz/da = 1 / a."""
 
+    elementwise = True
+
     def forward(self, a):
         self.a = a
         return np.log(a)
@@ -124,6 +140,8 @@ class Log(Function):
 class Sqrt(Function):
     """z = sqrt(a);  dz/da = 1 / (2 z)."""
 
+    elementwise = True
+
     def forward(self, a):
         self.out = np.sqrt(a)
         return self.out
@@ -134,6 +152,8 @@ class Sqrt(Function):
 
 class Abs(Function):
     """z = |a|;  dz/da = sign(a) (0 at a = 0, as PyTorch)."""
+
+    elementwise = True
 
     def forward(self, a):
         self.a = a
@@ -147,6 +167,8 @@ class Maximum(Function):
     """z = max(a, b) element-wise; the gradient goes to the larger input, split half and half on
     ties (as PyTorch)."""
 
+    elementwise = True
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return np.maximum(a, b)
@@ -157,6 +179,8 @@ class Maximum(Function):
 
 class Minimum(Function):
     """z = min(a, b) element-wise; the gradient goes to the smaller input, split on ties."""
+
+    elementwise = True
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -175,6 +199,8 @@ def _split_by_mask(grad, a, b, wins, needs):
 class Where(Function):
     """z = cond ? a : b;  the gradient goes to a where cond holds and to b elsewhere."""
 
+    elementwise = True
+
     def forward(self, cond, a, b):
         self.cond = np.asarray(cond, dtype=bool)
         return np.where(self.cond, a, b)
@@ -192,6 +218,8 @@ class Clip(Function):
     """z = min(max(a, lo), hi);  dz/da = 1 where lo <= a <= hi, else 0 (as torch.clamp).
     A bound given as a tensor gets the gradient where it is the output:
     dz/dlo = [a < lo], dz/dhi = [a > hi]."""
+
+    elementwise = True
 
     def forward(self, a, lo=None, hi=None):
         if lo is None and hi is None:
@@ -218,6 +246,8 @@ class Clip(Function):
 
 class AsType(Function):
     """z = a converted to another dtype; the gradient is converted back."""
+
+    elementwise = True
 
     def forward(self, a, dtype=None):
         self.src = a.dtype
