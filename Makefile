@@ -32,11 +32,14 @@ demo: $(VENV)/.demo-installed
 test: $(VENV)/.test-installed data
 	$(BIN)/python -m pytest -n 2 --maxschedchunk 1
 
-# regenerate every number in docs/ from a real run: the lab pages (full configurations) and the
-# speed tables (from the stored benchmark result bench/results/reference.json; `make bench` renews it)
+# regenerate every number in docs/ from a real run: the lab pages (full configurations), the
+# speed tables (from the stored benchmark result bench/results/reference.json; `make bench` renews
+# it) and the examples of docs/backprop.md with their figure
 docs: $(VENV)/.test-installed data
 	$(BIN)/neuralab lab run all --docs
 	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.tabular_defaults --pages
+	$(BIN)/python docs/figures/backprop.py
 
 # Two Debian packages the tests need: Fashion-MNIST (dataset-fashion-mnist) and the browser that
 # opens the HTML run report (chromium, driven by playwright from the [test] extra, which never

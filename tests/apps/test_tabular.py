@@ -303,3 +303,28 @@ def test_an_unwritable_out_is_found_before_training(tmp_path, monkeypatch, capsy
     captured = capsys.readouterr()
     assert code == 2 and captured.out == ""
     assert "not writable (Read-only file system)" in captured.err
+
+
+def test_train_help_quotes_the_defaults():
+    # the defaults are chosen by bench/tabular_defaults.py --select; the help must follow them
+    defaults = TabularConfig()
+    helps = {a.dest: a.help for a in cli.build_parser()._subparsers._group_actions[0]
+             .choices["train"]._actions}
+    assert f"default {','.join(map(str, defaults.hidden))}" in helps["hidden"]
+    for name in ("epochs", "batch_size", "lr", "weight_decay", "patience"):
+        assert f"default {getattr(defaults, name):g}" in helps[name], name
+
+
+def test_numbers_are_learned_standardized_and_reported_in_their_units(tmp_path):
+    # targets in the thousands: learned as (y - mean) / std, the head rescaled after training
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 2))
+    y = 5000 + 800 * X[:, 0] - 300 * X[:, 1] + rng.normal(0, 20, 300)
+    csv = tmp_path / "big.csv"
+    np.savetxt(csv, np.column_stack([X, y]), delimiter=",", header="x1,x2,y", comments="")
+    result = train_table(TabularConfig(data=str(csv), target="y", epochs=40, verbose=0))
+    assert result.test_metrics["r2"] > 0.95
+    best = result.best_epoch - 1
+    val_mae, val_mse = result.history["val_mae"][best], result.history["val_loss"][best]
+    assert 10 < val_mae < 200  # the target's units (standardized it would be about 0.05)
+    assert val_mse >= 0.999 * val_mae ** 2  # an MSE in the same units: MSE >= MAE^2

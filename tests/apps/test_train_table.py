@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from neuralab.apps.tabular import MAX_INTEGER_CLASSES, TabularConfig, TrainedRun, infer_task
-from neuralab.apps.tabular import train_table
+from neuralab.apps.tabular import build_network, parameter_count, train_table
 
 
 def run_cli(*args, cwd=None):
@@ -145,7 +145,14 @@ def test_no_argument_trains_the_lecture_iris_network(tmp_path):
     assert proc.returncode == 0, proc.stderr
     run = TrainedRun.load(tmp_path / "iris")
     assert run.classes == ["setosa", "versicolor", "virginica"]
+    assert [layer.units for layer in run.model.layers] == [64, 3]
     assert sum(p.data.size for p in run.model.parameters()) == 515  # Dense(64) + Dense(3)
+    # iris named, or any table, gets the defaults chosen by cross-validation
+    proc = run_cli("train", "iris", "--epochs", "1", "--quiet", "--out", str(tmp_path / "named"))
+    assert proc.returncode == 0, proc.stderr
+    hidden = TabularConfig().hidden  # the defaults: docs/training.md, bench/tabular_defaults.py
+    assert sum(p.data.size for p in TrainedRun.load(tmp_path / "named").model.parameters()) == \
+        parameter_count([4, *hidden, 3])
 
 
 def test_datasets_lists_the_built_in_tables():
@@ -196,7 +203,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_ends_as_an_uninterrupted_run(tmp_p
 
     data = write_people(tmp_path / "people.csv", n=1500)
     cmd = [sys.executable, "-m", "neuralab", "train", str(data), "--target", "label",
-           "--epochs", "12", "--batch-size", "8", "--patience", "100"]
+           "--epochs", "12", "--batch-size", "8", "--patience", "100", "--hidden", "64"]
     run = tmp_path / "interrupted"
     proc = subprocess.Popen([*cmd, "--verbose", "--out", str(run)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)

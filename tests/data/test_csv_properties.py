@@ -1,9 +1,8 @@
 """Property-based: whatever bytes a CSV file holds, load_csv returns finite, well-shaped arrays or
-raises ValueError with a message naming the file; no other exception, in bounded time."""
+raises ValueError with a message naming the file; no other exception."""
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -45,14 +44,13 @@ def mutated(draw):
 def check(tmp_path, data: bytes, **kwargs) -> None:
     path = tmp_path / "fuzz.csv"
     path.write_bytes(data)
-    start = time.perf_counter()
+    # no wall-clock bound here (the machines are shared; speed is measured in bench/): a file
+    # that made the reader hang would stop the whole suite at CI's time limit instead
     try:
         X, y, names = load_csv(path, **kwargs)
     except ValueError as err:
         assert "load_csv: " in str(err) and "\n" not in str(err).split(":")[0]
         return
-    finally:
-        assert time.perf_counter() - start < 2.0
     assert X.dtype == np.float32 and X.shape == (len(y), len(names)) and len(y) >= 1
     assert np.isfinite(X).all()
     if y.dtype.kind == "f":

@@ -7,7 +7,9 @@
   epochs, notes, a profile of every input column, the settings);
 - ``history.csv``: the loss and the metrics of every epoch;
 - every ``*.png`` figure (loss curves, a confusion matrix, predicted against true values, ...);
-- ``compare.json``: several models compared on one metric;
+- ``compare.json``: several models compared on one metric (a run of ``neuralab compare``, whose
+  ``metrics.json`` says ``"kind": "compare"`` and holds no test metrics of its own, shows it
+  first, with every metric of its rows);
 - ``config.toml``: the settings file, shown as it was written.
 
 A part is rendered when its file is there and left out when it is not, so one function serves runs
@@ -50,6 +52,7 @@ FIGURE_CAPTIONS = {
     "confusion.png": "Confusion matrix on the test part",
     "predicted_vs_true.png": "Predicted against true values on the test part",
     "residuals.png": "Residuals on the test part",
+    "compare.png": "Each model's metric on every test fold (points) and its mean (line)",
 }
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -60,6 +63,8 @@ _METRICS_KEYS: dict[str, tuple[type, ...]] = {
     "best_epoch": (int,), "epochs_run": (int,), "n_train": (int,), "n_validation": (int,),
     "n_test": (int,), "features": (list,), "inputs": (int,), "classes": (list, type(None)),
     "notes": (list,), "data_profile": (list,), "config": (dict,),
+    # a run of `neuralab compare`: its kind, the folds and the rows compared
+    "kind": (str,), "cv": (int,), "n_rows": (int,),
 }
 
 # Nothing may be fetched: no script, no font, no stylesheet, images only from data: URIs.
@@ -302,8 +307,9 @@ def _heading(metrics: dict[str, Any]) -> tuple[str, str | None]:
 def _title(metrics: dict[str, Any]) -> str:
     heading, data = _heading(metrics)
     where = f": data <code>{_esc(data)}</code>" if data else ""
+    kind = metrics.get("kind") or "train"
     return (f"<header><h1>{_esc(heading)}</h1>"
-            f'<p class="subtitle">neuralab train report{where}</p></header>')
+            f'<p class="subtitle">neuralab {_esc(kind)} report{where}</p></header>')
 
 
 def _summary(metrics: dict[str, Any], history: tuple[list[str], list] | None) -> str:
@@ -315,6 +321,9 @@ def _summary(metrics: dict[str, Any], history: tuple[list[str], list] | None) ->
     counts = [f"{metrics[key]} {what}" for key, what in (
         ("n_train", "training"), ("n_validation", "validation"), ("n_test", "test"))
         if key in metrics]
+    if "n_rows" in metrics and "cv" in metrics:
+        counts.append(f"{metrics['n_rows']} rows in {metrics['cv']} folds, each row in one "
+                      "test fold")
     if counts:
         items.append(("Rows", _esc(", ".join(counts))))
     features = metrics.get("features")
@@ -350,6 +359,8 @@ def _direction_text(name: str) -> str:
 
 
 def _test_metrics(metrics: dict[str, Any]) -> str:
+    if not metrics["test"]:  # a comparison has its numbers in compare.json
+        return ""
     rows = []
     for name, value in metrics["test"].items():
         exact = "nan" if value is None else repr(float(value))
@@ -483,19 +494,28 @@ def _comparison(compare: dict[str, Any] | None) -> str:
     means = [row.get("mean") for row in rows if _is_number(row.get("mean"))
              and math.isfinite(row["mean"])]
     best = (max if direction == "max" else min)(means) if means and direction else None
+    # the other metrics of each row (compare.json of `neuralab compare`), as mean columns
+    others = [name for name in (rows[0].get("metrics") or {} if rows else {}) if name != metric
+              and all(_is_number((row.get("metrics") or {}).get(name, {}).get("mean"))
+                      for row in rows)]
     body = []
     for row in rows:
+        extra = "".join(_num_cell(row["metrics"][name]["mean"]) for name in others)
         cells = (f"<td>{_esc(row['model'])}</td>{_num_cell(row.get('mean'))}"
-                 f"{_num_cell(row.get('std'))}{_num_cell(row.get('fit_seconds'))}")
+                 f"{_num_cell(row.get('std'))}{extra}{_num_cell(row.get('fit_seconds'))}")
         body.append(f'<tr class="best">{cells}</tr>' if best is not None and
                     row.get("mean") == best else f"<tr>{cells}</tr>")
-    table = _table(["model", f"{metric} mean", f"{metric} std", "fit seconds"], body,
-                   numeric={1, 2, 3})
+    head = ["model", f"{metric} mean", f"{metric} std", *(f"{name} mean" for name in others),
+            "fit seconds"]
+    table = _table(head, body, numeric=set(range(1, len(head))))
     note = (f' The best mean ({_direction_text(metric)} is better) is highlighted.'
             if best is not None else "")
+    folds = compare.get("folds")
+    runs = (f"the {folds} test folds of cross-validation, every model on the same folds and "
+            f"the same preprocessing" if _is_number(folds) else "its runs")
     return (f'<section id="comparison"><h2>Comparison</h2>{table}<p class="note">Each model '
-            f"scored on {_esc(metric)}: the mean and standard deviation over its runs, and its "
-            f"training time.{note}</p></section>")
+            f"scored on {_esc(metric)}: the mean and standard deviation over {runs}, and the "
+            f"seconds of one fit.{note}</p></section>")
 
 
 def _config(metrics: dict[str, Any], toml: str | None) -> str:
@@ -530,14 +550,17 @@ def render_report(run_dir: str | os.PathLike) -> str:
     metrics = _read_metrics(run_dir)
     history = _read_history(run_dir)
     has_history_png = (run_dir / "history.png").is_file()
+    comparison = _comparison(_read_compare(run_dir))
+    compared = metrics.get("kind") == "compare"  # a run of neuralab compare: the table first
     sections = [
         _title(metrics),
         _summary(metrics, history),
+        comparison if compared else "",
         _test_metrics(metrics),
         _data_profile(metrics),
         _history(history, metrics, has_history_png),
         _figures_section(run_dir),
-        _comparison(_read_compare(run_dir)),
+        "" if compared else comparison,
         _config(metrics, _read_text(run_dir / "config.toml")),
     ]
     title = _heading(metrics)[0]

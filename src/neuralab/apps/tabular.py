@@ -10,8 +10,9 @@
 4. a :class:`~neuralab.data.TablePreprocessor` fitted on the training rows only (numbers scaled
    by median and IQR and clipped, text one-hot encoded, gaps imputed or refused);
 5. an MLP of ReLU layers with a head for the task (softmax logits + cross-entropy for classes,
-   identity + MSE for a number), Adam, early stopping on the validation rows, the best weights
-   kept; predicted numbers are clipped to the range of the training targets;
+   identity + MSE for a number, learned standardized and the head rescaled afterwards), AdamW
+   (Adam without weight decay), early stopping on the validation rows, the best weights kept;
+   predicted numbers are clipped to the range of the training targets;
 6. one evaluation on the test rows, and a run directory that is a complete record: the model
    with its preprocessing (one safetensors file), ``config.toml`` (reruns the same run bit for
    bit: ``neuralab train --config RUN/config.toml``), ``history.csv``, ``metrics.json``, figures
@@ -60,10 +61,11 @@ from ..train.trainer import Trainer
 BYTES_PER_PARAMETER = 4 * 10
 #: integer targets with at most this many distinct values are classes (see infer_task)
 MAX_INTEGER_CLASSES = 20
+#: the lecture's iris network, which `neuralab train` without arguments trains: Dense(64, relu)
+#: and the softmax head, 515 weights
+LECTURE_HIDDEN = (64,)
 #: the metadata key of the model file that holds the preprocessing and the task
 TABLE_KEY = "neuralab.table"
-#: the lecture's network for a table without a chosen one: Dense(64, relu) + the head
-LECTURE_HIDDEN = (64,)
 
 
 class TrainingDiverged(RuntimeError):
@@ -125,7 +127,10 @@ class _Interruptible(Callback):
 @dataclass
 class TabularConfig:
     """Settings of :func:`train_table`; every field is also a ``neuralab train`` option and a key
-    of the run's ``config.toml``."""
+    of the run's ``config.toml``.  The network's defaults (``scale`` to ``patience``) were chosen
+    by cross-validation on the training rows of eight tables (``python -m bench.tabular_defaults
+    --select``) and are measured against scikit-learn's MLP in docs/training.md; the lecture's
+    iris network is ``hidden=(64,)``."""
 
     data: str = "iris"  # a CSV file or a built-in data set (neuralab datasets)
     target: str = ""  # the column to predict ("": the built-in set's own)
@@ -135,14 +140,14 @@ class TabularConfig:
     delimiter: str = ""  # "", ",", ";", "\t" or " " (whitespace); "": guessed
     missing: str = "impute"  # "impute", "error" or "drop" (rows with a gap)
     scale: str = "robust"  # "robust" (median, IQR) or "standard" (mean, std)
-    hidden: tuple[int, ...] = LECTURE_HIDDEN
-    epochs: int = 200
+    hidden: tuple[int, ...] = (256,)
+    epochs: int = 500  # at most: early stopping ends most runs sooner
     batch_size: int = 32
     lr: float = 1e-3
-    weight_decay: float = 0.0
+    weight_decay: float = 0.1  # > 0: AdamW (decoupled weight decay)
     test_size: float = 0.2
     validation_split: float = 0.2
-    patience: int = 20
+    patience: int = 30
     seed: int = 0
     out: str = ""  # the run directory ("": nothing written)
     overwrite: bool = False  # replace an existing run directory ``out`` (else refused)
@@ -236,7 +241,7 @@ def _check_settings(config: TabularConfig) -> None:
         raise ValueError(f"verbose must be 0, 1 or 2, got {config.verbose!r}")
 
 
-def _check_size(config: TabularConfig, n_inputs: int, n_out: int) -> None:
+def check_size(config: TabularConfig, n_inputs: int, n_out: int) -> None:
     """Refuse a network too large to train before allocating it (``--hidden 100000000`` was
     killed by the kernel's OOM killer without a word)."""
     n_params = parameter_count([n_inputs, *config.hidden, n_out])
@@ -300,7 +305,177 @@ def _columns(table: Table, config: TabularConfig, target: str) -> list[str]:
     return chosen
 
 
-def _profile(table: Table, prep: TablePreprocessor) -> list[dict[str, Any]]:
+@dataclass
+class PreparedTable:
+    """A table ready to be split (:func:`prepare_table`): the input columns as text, the target
+    encoded for its task, and what was decided on the way."""
+
+    table: Table  # the input columns, one row per usable row of the source
+    target: str
+    features: list[str]
+    task: str  # "classification" or "regression"
+    rule: str  # why: infer_task's rule, or "--task ..."
+    classes: list[str] | None  # the class names, in the order of the indices in ``y``
+    y: np.ndarray  # class indices (N,), or numbers (N, 1) float32
+    stratify: np.ndarray | None  # a label per row for stratified splits (classes only)
+    notes: list[str]
+
+
+def prepare_table(config: TabularConfig) -> PreparedTable:
+    """Steps 1 and 2 of the module docstring: read ``config.data``, choose the columns, leave
+    out the rows without a target (with ``missing="drop"`` also those with a gap), decide the
+    task and encode the target (numeric classes sorted as numbers).  Raises ``ValueError``."""
+    table, default_target = load_source(config.data, config.delimiter)
+    target = config.target or default_target
+    if not target:
+        raise ValueError(f"which column of {table.path} is to be predicted? pass --target "
+                         f"COLUMN; the columns are {table.names}")
+    chosen = _columns(table, config, target)
+    notes: list[str] = []
+    y_cells = table[target]
+    has_target = ~is_missing(y_cells)
+    if not has_target.all():
+        notes.append(f"left out {int((~has_target).sum())} rows without a target value")
+    table = table.keep([*chosen, target]).select(has_target)
+    if config.missing == "drop":
+        complete = table.complete_rows()
+        if not complete.all():
+            notes.append(f"dropped {int((~complete).sum())} rows with a missing cell "
+                         "(--missing drop)")
+        table = table.select(complete)
+    if len(table) < 5:
+        raise ValueError(f"{table.path}: only {len(table)} usable rows; at least 5 are needed "
+                         "(training, validation and test rows)")
+    task, rule = infer_task(table[target], target, table)
+    for name in chosen:  # a typo in a number column is reported before anything is split
+        numeric_column(table[name], name, table)
+    y_cells = table.pop(target)
+    if config.task != "auto":
+        if config.task == "regression" and as_numbers(y_cells, target) is None:
+            raise ValueError(f"the target {target!r} holds text, so it cannot be regressed; use "
+                             "--task classification")
+        if config.task != task:
+            rule = f"--task {config.task}"
+        task = config.task
+    classes = None
+    if task == "classification":
+        labels = y_cells
+        numeric = as_numbers(y_cells, target)
+        if numeric is not None:  # "1", "1.0" and " 1" are one class, sorted as numbers
+            labels = np.array([_number_text(v) for v in numeric])
+        encoder = LabelEncoder().fit(labels)
+        y = encoder.transform(labels)
+        classes = [str(c) for c in encoder.classes_]
+        if numeric is not None:
+            order = np.argsort([float(c) for c in classes])
+            rank = np.empty_like(order)
+            rank[order] = np.arange(len(order))
+            classes = [classes[i] for i in order]
+            y = rank[y]
+        if len(classes) < 2:
+            raise ValueError(f"the target column {target!r} has a single class")
+        stratify: np.ndarray | None = labels
+    else:
+        values = as_numbers(y_cells, target)
+        y = values.astype(np.float32).reshape(-1, 1)
+        stratify = None
+    return PreparedTable(table, target, chosen, task, rule, classes, y, stratify, notes)
+
+
+def split_off(rows: np.ndarray, size: float, stratify: np.ndarray | None,
+              seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``rows`` cut into a kept part and a held-out part of ``size`` (a fraction), shuffled by
+    ``seed`` and stratified by ``stratify`` (a label per row of the whole table) when given."""
+    return train_test_split(rows, test_size=size, rng=seed,
+                            stratify=stratify[rows] if stratify is not None else None)
+
+
+def split_rows(data: PreparedTable,
+               config: TabularConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step 3: the training, validation and test rows of ``data``: ``config.test_size`` of the
+    rows for the test (seeded by ``config.seed``), then ``config.validation_split`` of the rest
+    for early stopping (``config.seed + 1``), both stratified for classes."""
+    train_rows, test_rows = split_off(np.arange(len(data.table)), config.test_size,
+                                      data.stratify, config.seed)
+    fit_rows, val_rows = split_off(train_rows, config.validation_split, data.stratify,
+                                   config.seed + 1)
+    return fit_rows, val_rows, test_rows
+
+
+def fit_preprocessor(config: TabularConfig, table: Table) -> TablePreprocessor:
+    """Step 4: the preprocessing of ``config`` (``missing``, ``scale``) fitted on ``table``, the
+    training rows only."""
+    return TablePreprocessor(missing="error" if config.missing == "error" else "impute",
+                             scale=config.scale).fit(table)
+
+
+def build_network(config: TabularConfig, n_inputs: int, classes: list[str] | None) -> Trainer:
+    """Step 5's network in a :class:`Trainer`: ReLU layers of ``config.hidden`` and a linear
+    head (logits and cross-entropy for classes, one number and MSE otherwise), Adam with
+    ``config.lr`` (AdamW with ``config.weight_decay``)."""
+    n_out = len(classes) if classes else 1
+    layers: list[Any] = [nn.Dense(config.hidden[0], activation="relu", input_dim=n_inputs)]
+    layers += [nn.Dense(h, activation="relu") for h in config.hidden[1:]]
+    layers.append(nn.Dense(n_out))
+    model = nn.Sequential(layers)
+    loss = nn.CrossEntropyLoss() if classes else nn.MSELoss()
+    opt = (optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+           if config.weight_decay else optim.Adam(model.parameters(), lr=config.lr))
+    return Trainer(model, loss, opt, metrics=["accuracy"] if classes else ["mae"])
+
+
+def fit_network(config: TabularConfig, trainer: Trainer, fit: tuple[np.ndarray, np.ndarray],
+                validation: tuple[np.ndarray, np.ndarray], callbacks: tuple[Any, ...] = (),
+                resume_from: str | Path | None = None) -> tuple[Any, EarlyStopping]:
+    """Train ``trainer`` on ``fit`` (inputs, targets) for at most ``config.epochs`` epochs with
+    early stopping on ``validation`` (``config.patience``; the best weights are kept), the
+    progress display of ``config.verbose`` and ``callbacks``; ``(history, the early stopping)``.
+
+    Raises :class:`TrainingDiverged` when the loss or the weights stopped being finite."""
+    model = trainer.model
+    shift, scale = 0.0, 1.0
+    if isinstance(trainer.loss_fn, nn.MSELoss):  # numbers are learned standardized
+        shift, scale = float(np.mean(fit[1])), float(np.std(fit[1])) or 1.0
+        fit = (fit[0], ((fit[1] - shift) / scale).astype(np.float32))
+        validation = (validation[0], ((validation[1] - shift) / scale).astype(np.float32))
+    stopper = EarlyStopping(patience=config.patience, restore_best_weights=True)
+    guard = TerminateOnNaN()  # stops at the first nan/inf loss, back to the last good weights
+    # a diverging run overflows float32 on its way to nan: reported below, not as warnings
+    with np.errstate(over="ignore", invalid="ignore"):
+        history = trainer.fit(
+            *fit, validation_data=validation, epochs=config.epochs,
+            batch_size=config.batch_size,
+            callbacks=[stopper, guard, *callbacks,
+                       *([RunProgress()] if config.verbose == 1 else [])],
+            verbose=2 if config.verbose == 2 else 0,
+            resume_from=str(resume_from) if resume_from is not None else None,
+        )
+    if guard.nan_epoch is not None:
+        what = "nan" if "became nan" in (guard.message or "") else "infinite"
+        raise _diverged(f"the training loss became {what} at epoch {guard.nan_epoch + 1}, "
+                        f"batch {guard.nan_batch + 1}", config, model)
+    if not all(np.isfinite(p.data).all() for p in model.parameters()):
+        raise _diverged("the weights are no longer finite", config)
+    if (shift, scale) != (0.0, 1.0):
+        _unstandardize(model, history, shift, scale)
+    return history, stopper
+
+
+def _unstandardize(model: Any, history: Any, shift: float, scale: float) -> None:
+    """A network trained on standardized targets ``(y - shift) / scale`` made to predict ``y``:
+    its linear head scaled and shifted; the history's losses (MSE) and MAEs in the target's
+    units."""
+    head = model.layers[-1]
+    head.weight.data *= np.float32(scale)
+    head.bias.data *= np.float32(scale)
+    head.bias.data += np.float32(shift)
+    for key, values in history.history.items():
+        power = 2 if key in ("loss", "val_loss") else 1 if key in ("mae", "val_mae") else 0
+        if power:
+            values[:] = [v * scale**power for v in values]
+
+
+def data_profile(table: Table, prep: TablePreprocessor) -> list[dict[str, Any]]:
     """One line per input column of the training rows: kind, gaps and a summary."""
     rows = []
     for col in prep.describe():
@@ -335,72 +510,15 @@ def train_table(config: TabularConfig, command: str = "",
     run_dir = RunDirectory(config.out, overwrite=config.overwrite) if config.out else None
     if run_dir is not None:
         run_dir.check()  # a file in the way, no write permission, an earlier run: found now
-    table, default_target = load_source(config.data, config.delimiter)
-    target = config.target or default_target
-    if not target:
-        raise ValueError(f"which column of {table.path} is to be predicted? pass --target "
-                         f"COLUMN; the columns are {table.names}")
-    chosen = _columns(table, config, target)
-    notes: list[str] = []
-    y_cells = table[target]
-    has_target = ~is_missing(y_cells)
-    if not has_target.all():
-        notes.append(f"left out {int((~has_target).sum())} rows without a target value")
-    table = table.keep([*chosen, target]).select(has_target)
-    if config.missing == "drop":
-        complete = table.complete_rows()
-        if not complete.all():
-            notes.append(f"dropped {int((~complete).sum())} rows with a missing cell "
-                         "(--missing drop)")
-        table = table.select(complete)
-    if len(table) < 5:
-        raise ValueError(f"{table.path}: only {len(table)} usable rows; at least 5 are needed "
-                         "(training, validation and test rows)")
-    task, rule = infer_task(table[target], target, table)
-    for name in chosen:  # a typo in a number column is reported before anything is split
-        numeric_column(table[name], name, table)
-    y_cells = table.pop(target)
-    if config.task != "auto":
-        if config.task == "regression" and as_numbers(y_cells, target) is None:
-            raise ValueError(f"the target {target!r} holds text, so it cannot be regressed; use "
-                             "--task classification")
-        if config.task != task:
-            rule = f"--task {config.task}"
-        task = config.task
+    data = prepare_table(config)
+    table, target, chosen, task, rule = (data.table, data.target, data.features, data.task,
+                                         data.rule)
+    classes, y, notes = data.classes, data.y, data.notes
     set_seed(config.seed)
-
-    classes = None
-    if task == "classification":
-        labels = y_cells
-        numeric = as_numbers(y_cells, target)
-        if numeric is not None:  # "1", "1.0" and " 1" are one class, sorted as numbers
-            labels = np.array([_number_text(v) for v in numeric])
-        encoder = LabelEncoder().fit(labels)
-        y = encoder.transform(labels)
-        classes = [str(c) for c in encoder.classes_]
-        if numeric is not None:
-            order = np.argsort([float(c) for c in classes])
-            rank = np.empty_like(order)
-            rank[order] = np.arange(len(order))
-            classes = [classes[i] for i in order]
-            y = rank[y]
-        if len(classes) < 2:
-            raise ValueError(f"the target column {target!r} has a single class")
-        stratify: np.ndarray | None = labels
-    else:
-        values = as_numbers(y_cells, target)
-        y = values.astype(np.float32).reshape(-1, 1)
-        stratify = None
-    rows = np.arange(len(table))
-    train_rows, test_rows = train_test_split(rows, test_size=config.test_size,
-                                             stratify=stratify, rng=config.seed)
-    fit_rows, val_rows = train_test_split(
-        train_rows, test_size=config.validation_split,
-        stratify=stratify[train_rows] if stratify is not None else None, rng=config.seed + 1)
-    prep = TablePreprocessor(missing="error" if config.missing == "error" else "impute",
-                             scale=config.scale).fit(table.select(fit_rows))
+    fit_rows, val_rows, test_rows = split_rows(data, config)
+    prep = fit_preprocessor(config, table.select(fit_rows))
     n_out = len(classes) if classes else 1
-    _check_size(config, len(prep.output_names), n_out)
+    check_size(config, len(prep.output_names), n_out)
     X_fit = prep.transform(table.select(fit_rows))
     imputed = dict(prep.report["imputed"])
     X_val, X_test = prep.transform(table.select(val_rows)), prep.transform(table.select(test_rows))
@@ -411,35 +529,13 @@ def train_table(config: TabularConfig, command: str = "",
 
     if config.verbose:
         print(f"task: {task} ({rule})", flush=True)
-    layers: list[Any] = [nn.Dense(config.hidden[0], activation="relu", input_dim=X_fit.shape[1])]
-    layers += [nn.Dense(h, activation="relu") for h in config.hidden[1:]]
-    layers.append(nn.Dense(n_out))
-    model = nn.Sequential(layers)
-    loss = nn.CrossEntropyLoss() if classes else nn.MSELoss()
-    opt = (optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-           if config.weight_decay else optim.Adam(model.parameters(), lr=config.lr))
-    trainer = Trainer(model, loss, opt, metrics=["accuracy"] if classes else ["mae"])
-    stopper = EarlyStopping(patience=config.patience, restore_best_weights=True)
-    guard = TerminateOnNaN()  # stops at the first nan/inf loss, back to the last good weights
+    trainer = build_network(config, X_fit.shape[1], classes)
+    model, loss = trainer.model, trainer.loss_fn
     interrupt = _Interruptible()
-    # a diverging run overflows float32 on its way to nan: reported below, not as warnings
-    with np.errstate(over="ignore", invalid="ignore"):
-        history = trainer.fit(
-            X_fit, y_fit, validation_data=(X_val, y_val), epochs=config.epochs,
-            batch_size=config.batch_size,
-            callbacks=[stopper, guard, interrupt,
-                       *([RunProgress()] if config.verbose == 1 else [])],
-            verbose=2 if config.verbose == 2 else 0,
-            resume_from=str(resume_from) if resume_from is not None else None,
-        )
+    history, stopper = fit_network(config, trainer, (X_fit, y_fit), (X_val, y_val),
+                                   callbacks=(interrupt,), resume_from=resume_from)
     if interrupt.interrupted:
         raise _interrupted(config, run_dir, interrupt, command)
-    if guard.nan_epoch is not None:
-        what = "nan" if "became nan" in (guard.message or "") else "infinite"
-        raise _diverged(f"the training loss became {what} at epoch {guard.nan_epoch + 1}, "
-                        f"batch {guard.nan_batch + 1}", config, model)
-    if not all(np.isfinite(p.data).all() for p in model.parameters()):
-        raise _diverged("the weights are no longer finite", config)
     epochs_run = len(history.history["loss"])
     best = stopper.best_epoch + 1 if stopper.best_epoch is not None else epochs_run
     if epochs_run == config.epochs and best > config.epochs - config.patience // 2:
@@ -458,7 +554,7 @@ def train_table(config: TabularConfig, command: str = "",
         meta = {"target": target, "task": task, "classes": classes, "y_range": y_range,
                 "features": chosen, "preprocessing": prep.state_dict()}
         figures_data = {"y_test": y_test, "outputs": outputs}
-        names = _write_run(run_dir, config, result, model, meta, _profile(
+        names = _write_run(run_dir, config, result, model, meta, data_profile(
             table.select(fit_rows), prep), figures_data, command)
         result.files = [str(Path(config.out) / name) for name in names]
     return result
@@ -515,11 +611,22 @@ def _predict_arrays(model: Any, X: np.ndarray, classes: list[str] | None,
 def _metrics(y: np.ndarray, outputs: np.ndarray, classes: list[str] | None,
              loss: Any = None) -> dict[str, float]:
     if classes:
-        pred = outputs.argmax(axis=1)
         y = np.asarray(y).reshape(-1)
         p_true = outputs[np.arange(len(y)), y]
-        return {"accuracy": metrics.accuracy(y, pred), "f1_macro": metrics.f1(y, pred),
+        return {**task_metrics(y, outputs.argmax(axis=1), classes),
                 "loss": float(-np.mean(np.log(np.clip(p_true, 1e-12, None))))}
+    return task_metrics(y, outputs, classes)
+
+
+def task_metrics(y: np.ndarray, predicted: np.ndarray,
+                 classes: list[str] | None) -> dict[str, float]:
+    """The test metrics of step 6 from predictions: for classes (``predicted`` are class
+    indices) accuracy and macro F1; for numbers MAE, RMSE, R^2 and, when every target is a
+    whole number (wine grades), the accuracy within 0.5 and 1.0 (Cortez et al.)."""
+    if classes:
+        y, pred = np.asarray(y).reshape(-1), np.asarray(predicted).reshape(-1)
+        return {"accuracy": metrics.accuracy(y, pred), "f1_macro": metrics.f1(y, pred)}
+    outputs = np.asarray(predicted, dtype=np.float64).reshape(-1)
     y = np.asarray(y, dtype=np.float64).reshape(-1)
     test = {"mae": metrics.mae(y, outputs), "rmse": metrics.rmse(y, outputs),
             "r2": metrics.r2(y, outputs)}

@@ -36,12 +36,16 @@ def cpu_model() -> str:
 
 def blas_description() -> str:
     """NumPy's BLAS, its version, the kernel it chose for this CPU and its thread count (needs
-    threadpoolctl; 'unknown' without it)."""
+    threadpoolctl; 'unknown' without it).  Once SciPy (or scikit-learn) is loaded its own BLAS is
+    listed too, often first: NumPy's is the one shipped inside the numpy package."""
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
         return "unknown (install threadpoolctl to record it)"
-    for info in threadpool_info():
+    blas = [info for info in threadpool_info() if info.get("user_api") == "blas"]
+    numpys = [info for info in blas
+              if f"{os.sep}numpy" in os.path.dirname(info.get("filepath") or "")]
+    for info in numpys or blas:
         if info.get("user_api") == "blas":
             api = {"openblas": "OpenBLAS", "mkl": "MKL"}.get(info.get("internal_api"),
                                                               info.get("internal_api"))
