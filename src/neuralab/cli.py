@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--patience", type=int, default=None,
                        help="early-stopping patience (default 30)")
     train.add_argument("--seed", type=int, default=None, help="default 0")
+    train.add_argument("--search", type=int, default=None, metavar="N",
+                       help="first try N settings of hidden sizes, learning rate and weight "
+                            "decay on the validation rows (never the test rows), then train "
+                            "the best")
     train.add_argument("--config", default=None, metavar="FILE.toml",
                        help="settings from a TOML file (a run's config.toml reruns it); the "
                             "options given here win")
@@ -210,7 +214,7 @@ def train_config(args: argparse.Namespace) -> object:
                         ("scale", "scale"), ("epochs", "epochs"), ("batch_size", "batch_size"),
                         ("lr", "lr"), ("weight_decay", "weight_decay"),
                         ("test_size", "test_size"), ("validation_split", "validation_split"),
-                        ("patience", "patience"), ("seed", "seed"),
+                        ("patience", "patience"), ("seed", "seed"), ("search", "search"),
                         ("max_memory", "max_memory_gb")):
         value = getattr(args, option)
         if value is not None:

@@ -249,3 +249,28 @@ def test_fashion_mnist_by_name_keeps_pixels_as_numbers(monkeypatch, tmp_path):
     assert set(table["item"]) == set(fashion_mnist.FASHION_MNIST_CLASSES)
     result = train_table(TabularConfig(data="fashion-mnist", epochs=1, hidden=(8,), verbose=0))
     assert result.inputs == 784 and result.classes == sorted(fashion_mnist.FASHION_MNIST_CLASSES)
+
+
+def test_search_tries_settings_on_the_validation_rows_only(tmp_path, monkeypatch):
+    from neuralab.apps import tabular
+
+    seen = []
+    real = tabular.fit_network
+
+    def spy(config, trainer, fit, validation, *args, **kwargs):
+        seen.append((len(fit[0]), len(validation[0])))
+        return real(config, trainer, fit, validation, *args, **kwargs)
+
+    monkeypatch.setattr(tabular, "fit_network", spy)
+    data = write_people(tmp_path / "people.csv")
+    config = TabularConfig(data=str(data), target="label", epochs=5, search=3, verbose=0,
+                           out=str(tmp_path / "run"))
+    result = train_table(config)
+    # three trials and the final training, all on the training and validation rows
+    assert seen == [(result.n_train, result.n_validation)] * 4
+    note = next(n for n in result.notes if n.startswith("search: 3 trials"))
+    chosen = TrainedRun.load(tmp_path / "run")
+    hidden = [layer.units for layer in chosen.model.layers][:-1]
+    assert f"hidden {','.join(map(str, hidden))}," in note
+    with pytest.raises(ValueError, match="search must be a number of trials >= 0"):
+        train_table(TabularConfig(data=str(data), target="label", search=-1, verbose=0))

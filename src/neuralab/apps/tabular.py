@@ -149,6 +149,7 @@ class TabularConfig:
     validation_split: float = 0.2
     patience: int = 30
     seed: int = 0
+    search: int = 0  # > 0: that many trials of a validation-only search before training
     out: str = ""  # the run directory ("": nothing written)
     overwrite: bool = False  # replace an existing run directory ``out`` (else refused)
     max_memory_gb: float = 2.0  # refuse networks estimated to need more to train
@@ -219,6 +220,8 @@ def _check_settings(config: TabularConfig) -> None:
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value}")
+    if isinstance(config.search, bool) or not isinstance(config.search, int) or config.search < 0:
+        raise ValueError(f"search must be a number of trials >= 0, got {config.search!r}")
     if not 0 < config.test_size < 1 or not 0 < config.validation_split < 1:
         raise ValueError("test_size and validation_split must be in (0, 1)")
     if not config.hidden or any(h < 1 for h in config.hidden):
@@ -529,6 +532,13 @@ def train_table(config: TabularConfig, command: str = "",
 
     if config.verbose:
         print(f"task: {task} ({rule})", flush=True)
+    if config.search:
+        config, trials = search_settings(config, (X_fit, y_fit), (X_val, y_val), classes)
+        best_trial = trials[0]
+        notes.append(f"search: {len(trials)} trials on the validation rows; chose "
+                     f"{_settings_text(best_trial['params'])} (validation loss "
+                     f"{best_trial['val_loss']:.4g})")
+        set_seed(config.seed)  # the final training draws as a run with these settings would
     trainer = build_network(config, X_fit.shape[1], classes)
     model, loss = trainer.model, trainer.loss_fn
     interrupt = _Interruptible()
@@ -586,6 +596,50 @@ def _config_toml(config: TabularConfig, command: str) -> str:
     return to_toml(_replace(config, data=source, out="", overwrite=False, verbose=1),
                    "neuralab train --config config.toml reruns this run bit for bit\n"
                    f"made by: {command or 'neuralab.apps.tabular.train_table'}")
+
+
+#: what ``--search`` draws from (train.search distributions): the settings that matter most
+SEARCH_SPACE = {"hidden": [(64,), (128,), (256,), (128, 64), (256, 128)],
+                "lr": (3e-4, 3e-3), "weight_decay": [0.0, 0.01, 0.1]}
+
+
+def _settings_text(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {','.join(map(str, v)) if isinstance(v, tuple) else f'{v:g}'}"
+                     for k, v in params.items())
+
+
+def search_settings(config: TabularConfig, fit: tuple[np.ndarray, np.ndarray],
+                    validation: tuple[np.ndarray, np.ndarray], classes: list[str] | None,
+                    ) -> tuple[TabularConfig, list[dict[str, Any]]]:
+    """``config.search`` random trials of hidden sizes, learning rate (log-uniform) and weight
+    decay (:data:`SEARCH_SPACE`, drawn with ``train.search``'s distributions from
+    ``config.seed``), each trained on ``fit`` with early stopping and scored by its best
+    validation loss; never the test rows.  Returns the config with the best trial's settings and
+    the trials, best first."""
+    from dataclasses import replace
+
+    from ..train.search import Choice, LogUniform
+
+    rng = np.random.default_rng([config.seed, 7])
+    space = {"hidden": Choice(SEARCH_SPACE["hidden"]), "lr": LogUniform(*SEARCH_SPACE["lr"]),
+             "weight_decay": Choice(SEARCH_SPACE["weight_decay"])}
+    trials = []
+    for i in range(config.search):
+        params = {name: dist.sample(rng) for name, dist in space.items()}
+        params["hidden"] = tuple(int(h) for h in params["hidden"])
+        params["lr"] = float(params["lr"])
+        params["weight_decay"] = float(params["weight_decay"])
+        trial = replace(config, **params, verbose=0, search=0)
+        set_seed(config.seed + 1000 + i)
+        check_size(trial, fit[0].shape[1], len(classes) if classes else 1)
+        _, stopper = fit_network(trial, build_network(trial, fit[0].shape[1], classes), fit,
+                                 validation)
+        trials.append({"params": params, "val_loss": float(stopper.best)})
+        if config.verbose:
+            print(f"search trial {i + 1}/{config.search}: {_settings_text(params)}: validation "
+                  f"loss {stopper.best:.4g}", flush=True)
+    trials.sort(key=lambda t: t["val_loss"])
+    return replace(config, **trials[0]["params"]), trials
 
 
 def _number_text(value: float) -> str:
