@@ -36,7 +36,7 @@ import shlex
 import signal
 import sys
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -276,10 +276,15 @@ def _strict_json(name: str, payload: Any, config: TabularConfig) -> bytes:
 
 
 # ---------------------------------------------------------------------- data
+def names_builtin(data: str) -> bool:
+    """Whether ``data`` means a built-in data set: its name, and no file of that name here."""
+    return is_builtin(data) and not Path(data).exists()
+
+
 def load_source(data: str, delimiter: str = "") -> tuple[Table, str]:
     """The table of ``data`` (a file, else a built-in name) and its default target ("" for a
     file)."""
-    if is_builtin(data) and not Path(data).exists():
+    if names_builtin(data):
         return load_table(data)
     if not Path(data).exists():
         raise ValueError(f"no file {data!r} (and no built-in data set of that name: "
@@ -591,9 +596,8 @@ def _interrupted(config: TabularConfig, run_dir: RunDirectory | None,
 
 
 def _config_toml(config: TabularConfig, command: str) -> str:
-    source = config.data if is_builtin(config.data) and not Path(config.data).exists() else str(
-        Path(config.data).resolve())
-    return to_toml(_replace(config, data=source, out="", overwrite=False, verbose=1),
+    source = config.data if names_builtin(config.data) else str(Path(config.data).resolve())
+    return to_toml(replace(config, data=source, out="", overwrite=False, verbose=1),
                    "neuralab train --config config.toml reruns this run bit for bit\n"
                    f"made by: {command or 'neuralab.apps.tabular.train_table'}")
 
@@ -616,8 +620,6 @@ def search_settings(config: TabularConfig, fit: tuple[np.ndarray, np.ndarray],
     ``config.seed``), each trained on ``fit`` with early stopping and scored by its best
     validation loss; never the test rows.  Returns the config with the best trial's settings and
     the trials, best first."""
-    from dataclasses import replace
-
     from ..train.search import Choice, LogUniform
 
     rng = np.random.default_rng([config.seed, 7])
@@ -731,12 +733,6 @@ def _write_run(run_dir: RunDirectory, config: TabularConfig, result: TabularResu
         write_report(tmp)
         names.append("report.html")
     return names
-
-
-def _replace(config: TabularConfig, **changes: Any) -> TabularConfig:
-    from dataclasses import replace
-
-    return replace(config, **changes)
 
 
 def _plots(result: TabularResult, tmp: Path, data: dict[str, np.ndarray]) -> list[str]:

@@ -21,6 +21,13 @@ def _format_value(value: Any) -> str:
     return f"{v:.4e}"
 
 
+def _bar(frac: float, width: int) -> str:
+    """``=====>....`` of ``width`` characters, filled to ``frac`` (clipped to [0, 1])."""
+    filled = int(width * min(max(frac, 0.0), 1.0))
+    arrow = ">" if filled < width else ""
+    return "=" * filled + arrow + "." * (width - filled - len(arrow))
+
+
 class ProgressBar(Callback):
     """Training progress on standard output (written here, no dependency).
 
@@ -87,10 +94,7 @@ class ProgressBar(Callback):
         loss = (logs or {}).get("loss")
         tail = f" - loss: {_format_value(loss)}" if loss is not None else ""
         if self._steps:
-            frac = min(done / self._steps, 1.0)
-            filled = int(self.width * frac)
-            arrow = ">" if filled < self.width else ""
-            bar = "=" * filled + arrow + "." * (self.width - filled - len(arrow))
+            bar = _bar(done / self._steps, self.width)
             eta = elapsed / done * (self._steps - done)
             digits = len(str(self._steps))
             text = f"{done:>{digits}}/{self._steps} [{bar}] - ETA: {eta:.0f}s{tail}"
@@ -176,9 +180,7 @@ class RunProgress(Callback):
         best = (f" (best {_format_value(self._best[0])} at epoch {self._best[1]})"
                 if self._best else "")
         frac = (epoch + 1) / self._epochs if self._epochs else 1.0
-        filled = int(self.width * min(frac, 1.0))
-        bar = "=" * filled + (">" if filled < self.width else "") + "." * max(
-            self.width - filled - 1, 0)
+        bar = _bar(frac, self.width)
         text = (f"epoch {epoch + 1}/{self._epochs} [{bar}] "
                 f"{'ETA ' + f'{eta:.0f}s' if left else f'{elapsed:.1f}s'} - "
                 + " - ".join(parts) + best)
