@@ -25,9 +25,12 @@ from .callbacks import (
     TerminateOnNaN,
     collect_activations,
 )
+from .backend import LocalBackend, RayBackend
 from .checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
 from .metrics import get_metric
-from .search import Choice, GridSearch, IntUniform, LogUniform, RandomSearch, Uniform
+from .search import (
+    Choice, GridSearch, IntUniform, LogUniform, RandomSearch, SuccessiveHalving, Uniform,
+)
 from .trainer import Trainer
 
 __all__ = [
@@ -38,5 +41,5 @@ __all__ = [
     "ProgressBar", "ReduceLROnPlateau", "RunProgress", "TerminateOnNaN", "Trainer", "callbacks",
     "collect_activations", "get_metric", "load_checkpoint", "metrics", "read_checkpoint",
     "save_checkpoint", "search", "Choice", "GridSearch", "IntUniform", "LogUniform",
-    "RandomSearch", "Uniform",
+    "RandomSearch", "Uniform", "SuccessiveHalving", "LocalBackend", "RayBackend",
 ]

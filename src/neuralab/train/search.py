@@ -28,7 +28,9 @@ the chosen model on the test set once, at the end.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -36,15 +38,17 @@ from typing import Any
 import numpy as np
 
 from ..data.split import KFold, fold_parts, make_splitter, scale_fold, train_test_split
+from ..io.journal import Journal
 from ..random import Seed, get_rng, seed as _seed_library
+from .backend import Backend, get_backend
 from .metrics import better_direction, get_metric
 
 __all__ = [
     "Choice", "Distribution", "GridSearch", "IntUniform", "LogUniform", "RandomSearch",
-    "Uniform",
+    "SuccessiveHalving", "Uniform",
 ]
 
-_RESERVED = {"rank", "trial", "params", "score", "score_std", "fold_scores"}
+_RESERVED = {"rank", "trial", "params", "score", "score_std", "fold_scores", "budget"}
 
 
 # ---------------------------------------------------------------------- distributions
@@ -164,7 +168,7 @@ def _as_distribution(value: Any) -> Distribution | None:
 class _Search:
     def __init__(self, build_fn: Callable[[dict[str, Any]], Any], *, metric: Any = None,
                  mode: str = "auto", refit: bool = True, rng: Seed = None,
-                 verbose: int = 0) -> None:
+                 verbose: int = 0, halving: SuccessiveHalving | None = None) -> None:
         if not callable(build_fn):
             raise TypeError(f"{type(self).__name__} expected a callable build_fn(params) that "
                             f"returns a Trainer, got {type(build_fn).__name__}")
@@ -177,6 +181,11 @@ class _Search:
         self.refit = bool(refit)
         self.rng = rng
         self.verbose = int(verbose)
+        if halving is not None and not isinstance(halving, SuccessiveHalving):
+            raise TypeError(f"{type(self).__name__} expected halving=SuccessiveHalving(...) or "
+                            f"None, got {halving!r}")
+        self.halving = halving
+        self.resumed_ = 0
         self.results_: list[dict[str, Any]] = []
         self.best_params_: dict[str, Any] | None = None
         self.best_score_: float | None = None
@@ -199,6 +208,8 @@ class _Search:
         cv: int | KFold | None = None,
         stratify: bool = False,
         scaler: Callable[[], Any] | None = None,
+        backend: str | Backend = "local",
+        log: str | None = None,
         **fit_kwargs: Any,
     ) -> _Search:
         """Train and score every configuration, then (``refit``) train the best one on all the
@@ -218,6 +229,15 @@ class _Search:
             scaler: optional factory (``StandardScaler``): a fresh one is fitted on each
                 training part only and applied to its validation part; the one fitted for the
                 refit is kept as ``scaler_`` to transform the test set.
+            backend: where the trainings run: ``"local"`` (here, one after another),
+                ``"ray"`` (Ray tasks on a local instance) or a
+                :class:`~neuralab.train.backend.RayBackend` (a cluster's ``address``, CPUs per
+                task).  The results are the same on every backend; with Ray, the trained trial
+                models stay in the workers (``refit`` trains the best one here).
+            log: a JSON-lines file to which each finished training is appended as it finishes;
+                a search started again with the same ``log`` (and the same data, settings and
+                ``rng``) takes the finished ones from it instead of training them again
+                (``resumed_`` counts them).  A log of another search is refused.
             **fit_kwargs: passed to each ``trainer.fit`` (``epochs``, ``batch_size``,
                 ``callbacks``...; ``verbose`` defaults to 0).  A Trainer is also given the
                 validation part as ``validation_data``, so its history and callbacks such as
@@ -239,8 +259,9 @@ class _Search:
                              f"{', '.join(given) if given else 'none'}")
         fit_kwargs.setdefault("verbose", 0)
         # One root number, then an independent stream per role: the split, the draws, and a
-        # seed per trial.  Trial t's configuration and seed do not depend on n_trials, so a
-        # longer search with the same rng repeats the shorter one first.
+        # seed per trial and fold.  Trial t's configuration and seeds do not depend on n_trials
+        # (a longer search with the same rng repeats the shorter one first), nor on where or in
+        # which order the trainings run (the backend).
         root = int(get_rng(self.rng).integers(2**63 - 1))
         splits = self._splits(X, y, validation_data, validation_split, cv, stratify,
                               np.random.default_rng([root, 0]), scaler)
@@ -250,27 +271,62 @@ class _Search:
         if bad:
             raise ValueError(f"{name}: the hyperparameter name(s) {sorted(bad)} are reserved for "
                              f"the results table; rename them")
+        budgets = self._budgets(fit_kwargs)
+        runner = get_backend(backend)
+        journal = None
+        if log is not None:
+            journal = Journal(log, kind="neuralab-search", fingerprint=_fingerprint(
+                root if reseed else None, configurations, splits, fit_kwargs, self.metric,
+                budgets))
+        done = {(r["trial"], r["fold"], r["epochs"]): r
+                for r in (journal.records() if journal is not None else [])}
+        self.resumed_ = len(done)
+        shared = {"build_fn": self.build_fn, "splits": splits, "fit_kwargs": fit_kwargs,
+                  "metric": self.metric}
+        alive = list(range(len(configurations)))
+        reached: dict[int, int] = {}
+        n_folds = len(splits)
+        for rung, epochs in enumerate(budgets):
+            items = [(t, f, epochs) for t in alive for f in range(n_folds)]
+            todo = [(t, f, epochs, configurations[t],
+                     _derived_seed(root, 2, t, *((f,) if f else ())) if reseed else None)
+                    for t, f, e in items if (t, f, e) not in done]
+            for index, (score, was_trainer) in runner.map_unordered(_score_task, shared, todo):
+                t, f, e = todo[index][:3]
+                record = {"trial": t, "fold": f, "epochs": e, "params": configurations[t],
+                          "score": float(score), "trainer": bool(was_trainer)}
+                done[(t, f, e)] = record
+                if journal is not None:
+                    journal.append(record)
+                if self.verbose:
+                    shown = ", ".join(f"{k}={_fmt(v)}" for k, v in configurations[t].items())
+                    where = f" fold {f + 1}/{n_folds}" if n_folds > 1 else ""
+                    budget = f" ({e} epochs)" if e is not None else ""
+                    print(f"trial {t + 1}/{len(configurations)}{where}{budget}: {shown} -> "
+                          f"{self._metric_name()} {score:.4g}", flush=True)
+            self._last_was_trainer = all(done[k]["trainer"] for k in items)
+            for t in alive:
+                reached[t] = rung
+            if rung + 1 < len(budgets):
+                alive = self._survivors(alive, done, epochs, n_folds)
 
+        sign = -1.0 if self._resolve_mode() == "max" else 1.0
         rows = []
         for trial, params in enumerate(configurations):
-            if reseed:
-                _seed_library(_derived_seed(root, 2, trial))
-            scores = [self._score_one(params, Xt, yt, Xv, yv, fit_kwargs)
-                      for Xt, yt, Xv, yv in splits]
-            values = np.asarray(scores, dtype=np.float64)
-            score = float(values.mean())
-            row = {"rank": 0, "trial": trial, **params, "score": score,
-                   "score_std": float(values.std()), "fold_scores": [float(s) for s in scores],
+            epochs = budgets[reached[trial]]
+            values = np.asarray([done[(trial, f, epochs)]["score"] for f in range(n_folds)],
+                                dtype=np.float64)
+            row = {"rank": 0, "trial": trial, **params, "score": float(values.mean()),
+                   "score_std": float(values.std()), "fold_scores": values.tolist(),
                    "params": dict(params)}
+            if self.halving is not None:
+                row["budget"] = epochs
             rows.append(row)
-            if self.verbose:
-                shown = ", ".join(f"{k}={_fmt(v)}" for k, v in params.items())
-                print(f"trial {trial + 1}/{len(configurations)}: {shown} -> "
-                      f"{self._metric_name()} {score:.4g}")
-        sign = -1.0 if self._resolve_mode() == "max" else 1.0
-        # failed trials (NaN, diverged) rank last; ties keep trial order
-        rows.sort(key=lambda r: (math.isnan(r["score"]), sign * r["score"]
-                                 if not math.isnan(r["score"]) else 0.0, r["trial"]))
+        # trials that went further rank first; failed ones (NaN, diverged) last; ties keep
+        # trial order
+        rows.sort(key=lambda r: (-reached[r["trial"]], math.isnan(r["score"]),
+                                 sign * r["score"] if not math.isnan(r["score"]) else 0.0,
+                                 r["trial"]))
         for rank, row in enumerate(rows, start=1):
             row["rank"] = rank
         self.results_ = rows
@@ -288,9 +344,30 @@ class _Search:
             if scaler is not None:
                 self.scaler_ = scaler()
                 X_all = self.scaler_.fit_transform(X_all)
-            self.best_estimator_ = self._fit_one(self.best_params_, X_all, y_all, None,
-                                                 fit_kwargs)
+            self.best_estimator_ = _fit_one(self.build_fn, self.best_params_, X_all, y_all,
+                                            None, fit_kwargs)
         return self
+
+    def _budgets(self, fit_kwargs: dict[str, Any]) -> list[int | None]:
+        """The epochs of each round: [None] (the fit's own) without halving."""
+        if self.halving is None:
+            return [None]
+        if "epochs" not in fit_kwargs:
+            raise ValueError(f"{type(self).__name__}: successive halving needs the full number "
+                             f"of epochs as fit(..., epochs=N)")
+        return self.halving.budgets(int(fit_kwargs["epochs"]))
+
+    def _survivors(self, alive: list[int], done: dict[tuple[Any, ...], dict[str, Any]],
+                   epochs: int | None, n_folds: int) -> list[int]:
+        """The best ``ceil(len(alive) / eta)`` trials of a round, in trial order."""
+        sign = -1.0 if self._resolve_mode() == "max" else 1.0
+
+        def key(t: int) -> tuple[Any, ...]:
+            score = float(np.mean([done[(t, f, epochs)]["score"] for f in range(n_folds)]))
+            return (math.isnan(score), sign * score if not math.isnan(score) else 0.0, t)
+
+        keep = math.ceil(len(alive) / self.halving.eta)
+        return sorted(sorted(alive, key=key)[:keep])
 
     def _splits(self, X: np.ndarray, y: np.ndarray, validation_data: Any,
                 validation_split: float | None, cv: Any, stratify: bool,
@@ -312,53 +389,6 @@ class _Search:
         splitter = make_splitter(cv, stratify=stratify, rng=int(rng.integers(2**31 - 1)),
                                  who=f"{type(self).__name__}.fit")
         return list(fold_parts(X, y, splitter, scaler))
-
-    def _build(self, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-        built = self.build_fn(dict(params))
-        extra: dict[str, Any] = {}
-        if isinstance(built, tuple):
-            if len(built) != 2 or not isinstance(built[1], Mapping):
-                raise TypeError("build_fn should return a Trainer (or an estimator with fit), or "
-                                "a pair (trainer, dict of fit arguments)")
-            built, extra = built[0], dict(built[1])
-        if not hasattr(built, "fit"):
-            raise TypeError(f"build_fn returned {type(built).__name__}, which has no fit method; "
-                            f"return a neuralab Trainer or an estimator with fit/predict")
-        return built, extra
-
-    def _fit_one(self, params: dict[str, Any], X: np.ndarray, y: np.ndarray,
-                 validation: tuple[np.ndarray, np.ndarray] | None,
-                 fit_kwargs: dict[str, Any]) -> Any:
-        model, extra = self._build(params)
-        if _is_trainer(model):
-            kwargs = {**fit_kwargs, **extra}
-            if validation is not None:
-                kwargs["validation_data"] = validation
-            model.fit(X, y, **kwargs)
-        else:
-            model.fit(X, y, **extra)
-        return model
-
-    def _score_one(self, params: dict[str, Any], X_tr: np.ndarray, y_tr: np.ndarray,
-                   X_va: np.ndarray, y_va: np.ndarray, fit_kwargs: dict[str, Any]) -> float:
-        model = self._fit_one(params, X_tr, y_tr, (X_va, y_va), fit_kwargs)
-        self._last_was_trainer = _is_trainer(model)
-        metric = self.metric
-        if callable(metric):
-            return float(metric(y_va, _predict(model, X_va)))
-        if self._last_was_trainer:
-            logs = model.evaluate(X_va, y_va)
-            key = metric or "loss"
-            if key in logs:
-                return float(logs[key])
-            # not one of the trainer's metrics: compute it from the predictions
-            return float(get_metric(key)(y_va, _predict(model, X_va)))
-        if metric is None:
-            if not hasattr(model, "score"):
-                raise ValueError(f"{type(self).__name__}: the estimator has no score method; "
-                                 f"pass `metric` (a name or a callable (y_true, y_pred))")
-            return float(model.score(X_va, y_va))
-        return float(get_metric(metric)(y_va, _predict(model, X_va)))
 
     def _metric_name(self) -> str:
         if callable(self.metric):
@@ -415,6 +445,7 @@ class RandomSearch(_Search):
             and the library generator before each trial (so each trial's weights and shuffles
             do not depend on the trials before it).  The same integer gives the same table.
         verbose: print one line per trial.
+        halving: :class:`SuccessiveHalving` to stop bad trials early (trainers only).
 
     After ``fit``: ``results_`` (list of dicts sorted best first, with ``rank``, ``trial``,
     each hyperparameter, ``score``, ``score_std``, ``fold_scores`` and ``params``),
@@ -424,9 +455,10 @@ class RandomSearch(_Search):
 
     def __init__(self, build_fn: Callable[[dict[str, Any]], Any], space: Mapping[str, Any],
                  n_trials: int = 10, rng: Seed = None, *, metric: Any = None,
-                 mode: str = "auto", refit: bool = True, verbose: int = 0) -> None:
+                 mode: str = "auto", refit: bool = True, verbose: int = 0,
+                 halving: SuccessiveHalving | None = None) -> None:
         super().__init__(build_fn, metric=metric, mode=mode, refit=refit, rng=rng,
-                         verbose=verbose)
+                         verbose=verbose, halving=halving)
         if not isinstance(space, Mapping) or not space:
             raise ValueError(f"RandomSearch expected `space` as a non-empty dict name -> "
                              f"distribution, got {space!r}")
@@ -461,9 +493,10 @@ class GridSearch(_Search):
     def __init__(self, build_fn: Callable[[dict[str, Any]], Any],
                  grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Sequence[Any]]],
                  rng: Seed = None, *, metric: Any = None, mode: str = "auto",
-                 refit: bool = True, verbose: int = 0) -> None:
+                 refit: bool = True, verbose: int = 0,
+                 halving: SuccessiveHalving | None = None) -> None:
         super().__init__(build_fn, metric=metric, mode=mode, refit=refit, rng=rng,
-                         verbose=verbose)
+                         verbose=verbose, halving=halving)
         grids = [grid] if isinstance(grid, Mapping) else list(grid)
         if not grids:
             raise ValueError("GridSearch expected a non-empty grid")
@@ -490,6 +523,133 @@ class GridSearch(_Search):
 
     def __repr__(self) -> str:
         return f"GridSearch(grid={self.grid!r}, rng={self.rng!r})"
+
+
+# ---------------------------------------------------------------------- one training
+def _build(build_fn: Callable[[dict[str, Any]], Any],
+           params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    built = build_fn(dict(params))
+    extra: dict[str, Any] = {}
+    if isinstance(built, tuple):
+        if len(built) != 2 or not isinstance(built[1], Mapping):
+            raise TypeError("build_fn should return a Trainer (or an estimator with fit), or "
+                            "a pair (trainer, dict of fit arguments)")
+        built, extra = built[0], dict(built[1])
+    if not hasattr(built, "fit"):
+        raise TypeError(f"build_fn returned {type(built).__name__}, which has no fit method; "
+                        f"return a neuralab Trainer or an estimator with fit/predict")
+    return built, extra
+
+
+def _fit_one(build_fn: Callable[[dict[str, Any]], Any], params: dict[str, Any], X: np.ndarray,
+             y: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None,
+             fit_kwargs: dict[str, Any], epochs: int | None = None) -> Any:
+    model, extra = _build(build_fn, params)
+    if _is_trainer(model):
+        kwargs = {**fit_kwargs, **extra}
+        if epochs is not None:  # a round of successive halving
+            kwargs["epochs"] = epochs
+        if validation is not None:
+            kwargs["validation_data"] = validation
+        model.fit(X, y, **kwargs)
+    else:
+        model.fit(X, y, **extra)
+    return model
+
+
+def _score_task(shared: dict[str, Any], item: tuple[Any, ...]) -> tuple[float, bool]:
+    """One training of a search, wherever it runs: configuration ``params`` on fold ``fold``
+    (seeded with ``seed``), scored on the fold's validation part."""
+    trial, fold, epochs, params, seed = item
+    if seed is not None:
+        _seed_library(seed)
+    X_tr, y_tr, X_va, y_va = shared["splits"][fold]
+    model = _fit_one(shared["build_fn"], params, X_tr, y_tr, (X_va, y_va), shared["fit_kwargs"],
+                     epochs)
+    metric = shared["metric"]
+    trainer = _is_trainer(model)
+    if callable(metric):
+        return float(metric(y_va, _predict(model, X_va))), trainer
+    if trainer:
+        logs = model.evaluate(X_va, y_va)
+        key = metric or "loss"
+        if key in logs:
+            return float(logs[key]), trainer
+        # not one of the trainer's metrics: compute it from the predictions
+        return float(get_metric(key)(y_va, _predict(model, X_va))), trainer
+    if metric is None:
+        if not hasattr(model, "score"):
+            raise ValueError("the estimator has no score method; pass `metric` (a name or a "
+                             "callable (y_true, y_pred)) to the search")
+        return float(model.score(X_va, y_va)), trainer
+    return float(get_metric(metric)(y_va, _predict(model, X_va))), trainer
+
+
+def _describe(value: Any) -> Any:
+    """A stable, JSON-able description of a setting for the fingerprint (objects by type)."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_describe(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _describe(v) for k, v in value.items()}
+    return f"<{type(value).__module__}.{getattr(type(value), '__qualname__', type(value))}>"
+
+
+def _fingerprint(root: int | None, configurations: list[dict[str, Any]],
+                 splits: list[tuple[np.ndarray, ...]], fit_kwargs: dict[str, Any], metric: Any,
+                 budgets: list[int | None]) -> str:
+    """A digest of everything that decides a search's results: the seed, the configurations,
+    the data of every split, the fit arguments, the metric and the halving rounds."""
+    digest = hashlib.sha256()
+    head = {"root": root, "configurations": _describe(configurations),
+            "fit": _describe(fit_kwargs), "budgets": budgets,
+            "metric": getattr(metric, "__qualname__", None) if callable(metric) else metric}
+    digest.update(json.dumps(head, sort_keys=True, default=str).encode())
+    for part in splits:
+        for array in part:
+            a = np.ascontiguousarray(array)
+            digest.update(f"{a.dtype.str}{a.shape}".encode())
+            digest.update(a.tobytes() if a.dtype != object else repr(a.tolist()).encode())
+    return digest.hexdigest()
+
+
+class SuccessiveHalving:
+    """Stop bad trials early (successive halving, Jamieson and Talwalkar 2016; Li et al. 2018's
+    Hyperband repeats it): every configuration trains for ``min_epochs``, the best
+    ``1 / eta`` of them for ``eta`` times as many epochs, and so on until the survivors train
+    for the fit's full ``epochs``.  Each round trains from scratch with the same seeds, so a
+    survivor's final score equals that of a full search's trial; the pruned ones rank after
+    the survivors, by the round they reached.
+
+    >>> RandomSearch(build, space, n_trials=27, rng=0, halving=SuccessiveHalving(min_epochs=5))
+    """
+
+    def __init__(self, min_epochs: int, eta: int = 3) -> None:
+        for name, value, low in (("min_epochs", min_epochs, 1), ("eta", eta, 2)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+                    or value < low:
+                raise ValueError(f"SuccessiveHalving expected an integer {name} >= {low}, got "
+                                 f"{value!r}")
+        self.min_epochs = int(min_epochs)
+        self.eta = int(eta)
+
+    def budgets(self, epochs: int) -> list[int]:
+        """The epochs of each round, ending with ``epochs``."""
+        if epochs < self.min_epochs:
+            raise ValueError(f"SuccessiveHalving: min_epochs={self.min_epochs} is more than the "
+                             f"fit's epochs={epochs}")
+        out = []
+        budget = self.min_epochs
+        while budget < epochs:
+            out.append(budget)
+            budget *= self.eta
+        return [*out, epochs]
+
+    def __repr__(self) -> str:
+        return f"SuccessiveHalving(min_epochs={self.min_epochs}, eta={self.eta})"
 
 
 # ---------------------------------------------------------------------- helpers
