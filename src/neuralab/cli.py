@@ -1,11 +1,12 @@
 """Command line: ``neuralab --version``, ``demo``, ``train``, ``predict``, ``evaluate``,
-``compare``, ``datasets``, ``lab``.
+``compare``, ``search``, ``datasets``, ``lab``.
 A thin adapter: parse, call the library, print.
 
 Exit codes (docs/errors.md):
 
 * 0: success;
-* 1: ``lab run``: the run finished but the lab's claim did not hold;
+* 1: ``lab run``: the run finished but the lab's claim did not hold; ``exercise check``: a check
+  failed;
 * 2: a user error (bad option or setting, unreadable or invalid file, output directory that is
   a file, not writable or holds an earlier run): one line on stderr, never a traceback;
 * 3: ``train``: training diverged (the loss became nan or infinite); nothing was written;
@@ -131,6 +132,57 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--overwrite", action="store_true",
                          help="replace an earlier run in --out (default: refuse it)")
     compare.add_argument("--quiet", action="store_true", help="no line per model")
+    search = sub.add_parser(
+        "search", help="a hyperparameter search on a table, here or on a Ray cluster",
+        description="Draw settings of hidden sizes, learning rate and weight decay, train each "
+        "on K folds of the training rows (never the test rows) with early stopping, rank them "
+        "by validation loss, and train the best as neuralab train does. Each training is a "
+        "task of the local or the Ray backend; finished trainings are journaled, so that "
+        "--resume finishes an interrupted search (docs/search.md).")
+    search.add_argument("data", nargs="?", default=None,
+                        help="a CSV file with a header row, or a built-in data set")
+    search.add_argument("--trials", type=int, default=None, help="settings to try (default 20)")
+    search.add_argument("--cv", type=int, default=None,
+                        help="folds of the training rows (default: train's one validation "
+                             "split)")
+    search.add_argument("--halving", type=int, default=None, metavar="EPOCHS",
+                        help="successive halving: every setting trains EPOCHS epochs, the best "
+                             "third three times as many, ... up to --epochs (default: off)")
+    search.add_argument("--backend", default=None, choices=["local", "ray"],
+                        help="where the trainings run (default local; ray: pip install "
+                             "'neuralab[ray]')")
+    search.add_argument("--address", default=None,
+                        help="join this Ray cluster (HOST:6379, or auto for the one 'ray start "
+                             "--head' started here); default: a local Ray instance")
+    for option, text in (("--target", "as for train"), ("--features", "as for train"),
+                         ("--drop", "as for train"), ("--delimiter", "as for train")):
+        search.add_argument(option, default=None, help=text)
+    search.add_argument("--task", default=None,
+                        choices=["auto", "classification", "regression"], help="as for train")
+    search.add_argument("--missing", default=None, choices=["impute", "error", "drop"],
+                        help="as for train")
+    search.add_argument("--scale", default=None, choices=["robust", "standard"],
+                        help="as for train")
+    for option, kind, text in (("--epochs", int, "every training's at most (default 500)"),
+                               ("--batch-size", int, "default 32"),
+                               ("--patience", int, "early-stopping patience (default 30)"),
+                               ("--test-size", float, "rows set aside for the best run's test "
+                                                      "(default 0.2)"),
+                               ("--validation-split", float, "without --cv (default 0.2)"),
+                               ("--seed", int, "the draws, folds and trainings (default 0)"),
+                               ("--max-memory", float, "as for train (GB, default 2)")):
+        search.add_argument(option, type=kind, default=None, help=text)
+    search.add_argument("--config", default=None, metavar="FILE.toml",
+                        help="settings from a TOML file (a search's search.toml reruns it)")
+    search.add_argument("--resume", default=None, metavar="OUT",
+                        help="finish the interrupted search of OUT without redoing its "
+                             "finished trainings")
+    search.add_argument("--out", default=None,
+                        help="output directory (default runs/search-<data>)")
+    search.add_argument("--overwrite", action="store_true",
+                        help="replace an earlier search in --out (or start an interrupted one "
+                             "over)")
+    search.add_argument("--quiet", action="store_true", help="no line per training")
     sub.add_parser("datasets", help="list the built-in data sets (usable as neuralab train NAME)")
     lab = sub.add_parser("lab", help="run the lecture's experiments (labs); 'neuralab lab list'")
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION")
@@ -158,6 +210,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a setting of the lab's Config (repeatable)",
     )
+    exercise = sub.add_parser("exercise", help="the lecture's practice problems, checked with "
+                                               "hints; 'neuralab exercise list'")
+    exercise_sub = exercise.add_subparsers(dest="exercise_command", metavar="ACTION")
+    exercise_sub.add_parser("list", help="list the exercises: name, difficulty, concept")
+    exercise_start = exercise_sub.add_parser("start", help="write an exercise's stub to fill in")
+    exercise_start.add_argument("name", help="exercise name (see 'neuralab exercise list')")
+    exercise_start.add_argument("dir", nargs="?", default=".", help="directory (default .)")
+    exercise_start.add_argument("--force", action="store_true",
+                                help="replace an existing file (default: refuse it)")
+    exercise_check = exercise_sub.add_parser(
+        "check", help="run an exercise's checks on your file (exit 0: all pass, 1: some fail)")
+    exercise_check.add_argument("file", help="your .py file (it names its exercise)")
+    exercise_check.add_argument("--json", action="store_true",
+                                help="one JSON object on stdout, for grading scripts")
     return parser
 
 
@@ -187,6 +253,23 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(n.strip() for n in text.split(",") if n.strip())
 
 
+#: command-line option -> setting, for the options train and search share with a config field
+_OPTION_KEYS = {"target": "target", "task": "task", "missing": "missing", "scale": "scale",
+                "epochs": "epochs", "batch_size": "batch_size", "lr": "lr",
+                "weight_decay": "weight_decay", "test_size": "test_size",
+                "validation_split": "validation_split", "patience": "patience", "seed": "seed",
+                "search": "search", "max_memory": "max_memory_gb", "trials": "trials",
+                "cv": "cv", "halving": "halving", "backend": "backend", "address": "address"}
+
+
+def _given_options(args: argparse.Namespace, given: dict[str, object]) -> None:
+    """The settings the command line gave (options left out keep the config's value)."""
+    for option, key in _OPTION_KEYS.items():
+        value = getattr(args, option, None)
+        if value is not None:
+            given[key] = value
+
+
 def train_config(args: argparse.Namespace) -> object:
     """The TabularConfig of a ``train`` command line: defaults, then --config, then options."""
     from .apps.tabular import LECTURE_HIDDEN, TabularConfig
@@ -210,15 +293,7 @@ def train_config(args: argparse.Namespace) -> object:
             given[option] = _names(getattr(args, option))
     if args.delimiter is not None:
         given["delimiter"] = _delimiter(args.delimiter)
-    for option, key in (("target", "target"), ("task", "task"), ("missing", "missing"),
-                        ("scale", "scale"), ("epochs", "epochs"), ("batch_size", "batch_size"),
-                        ("lr", "lr"), ("weight_decay", "weight_decay"),
-                        ("test_size", "test_size"), ("validation_split", "validation_split"),
-                        ("patience", "patience"), ("seed", "seed"), ("search", "search"),
-                        ("max_memory", "max_memory_gb")):
-        value = getattr(args, option)
-        if value is not None:
-            given[key] = value
+    _given_options(args, given)
     if args.verbose and args.quiet:
         raise UserError("--verbose and --quiet contradict each other; pass one")
     given["verbose"] = 0 if args.quiet else 2 if args.verbose else 1
@@ -287,6 +362,44 @@ def run_compare_command(args: argparse.Namespace) -> int:
                            rows=args.rows, out=args.out or default_out(args.data),
                            overwrite=bool(args.overwrite), verbose=0 if args.quiet else 1)
     result = compare_models(config, command=command_line())
+    print(result.summary())
+    for f in result.files:
+        print(f"wrote {f}")
+    return 0
+
+
+def run_search_command(args: argparse.Namespace) -> int:
+    from .apps.search import SearchConfig, load_partial_config, search_table
+    from .apps.tabular import command_line
+    from .config import apply_overrides, load_toml
+
+    if args.resume is not None:
+        ignored = {"quiet", "resume", "command"}
+        given_options = [f"--{k.replace('_', '-')}" for k, v in vars(args).items()
+                         if k not in ignored and v not in (None, False)]
+        if given_options:
+            raise UserError(f"--resume finishes the search as it was configured; drop "
+                            f"{', '.join(given_options)}")
+        config = apply_overrides(load_partial_config(args.resume),
+                                 {"out": args.resume, "verbose": 0 if args.quiet else 1})
+        resume = True
+    else:
+        config = SearchConfig()
+        if args.config:
+            config = apply_overrides(config, load_toml(args.config))
+        given: dict[str, object] = {} if args.data is None else {"data": args.data}
+        _given_options(args, given)
+        for option in ("features", "drop"):
+            if getattr(args, option) is not None:
+                given[option] = _names(getattr(args, option))
+        if args.delimiter is not None:
+            given["delimiter"] = _delimiter(args.delimiter)
+        given["verbose"] = 0 if args.quiet else 1
+        config = apply_overrides(config, given)
+        out = args.out or config.out or f"runs/search-{Path(config.data).stem}"
+        config = apply_overrides(config, {"out": out, "overwrite": bool(args.overwrite)})
+        resume = False
+    result = search_table(config, command=command_line(), resume=resume)
     print(result.summary())
     for f in result.files:
         print(f"wrote {f}")
@@ -378,6 +491,27 @@ def run_lab_command(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def run_exercise_command(args: argparse.Namespace) -> int:
+    import json
+
+    from . import exercises
+
+    if args.exercise_command in (None, "list"):
+        sys.stdout.write(exercises.listing())
+        return 0
+    if args.exercise_command == "start":
+        path = exercises.write_stub(args.name, args.dir, force=args.force)
+        print(f"wrote {path}: write your code where the ... are, then run "
+              f"'neuralab exercise check {path}'")
+        return 0
+    report = exercises.check_file(args.file)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(report.text())
+    return 0 if report.ok else 1
+
+
 def _error(message: object, code: int) -> int:
     # one line: a message with line breaks (a cell quoted from a file) must not look like two
     text = " ".join(str(message).split())
@@ -408,10 +542,14 @@ def main(argv: list[str] | None = None) -> int:
             return run_evaluate_command(args)
         if args.command == "compare":
             return run_compare_command(args)
+        if args.command == "search":
+            return run_search_command(args)
         if args.command == "datasets":
             return run_datasets_command()
         if args.command == "lab":
             return run_lab_command(args)
+        if args.command == "exercise":
+            return run_exercise_command(args)
     except TrainingDiverged as err:
         return _error(err, EXIT_DIVERGED)
     except TrainingInterrupted as err:

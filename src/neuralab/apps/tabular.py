@@ -612,6 +612,25 @@ def _settings_text(params: dict[str, Any]) -> str:
                      for k, v in params.items())
 
 
+def draw_settings(config: TabularConfig, n: int) -> list[dict[str, Any]]:
+    """``n`` settings of hidden sizes, learning rate (log-uniform) and weight decay drawn from
+    :data:`SEARCH_SPACE` with ``train.search``'s distributions, seeded by ``config.seed`` (the
+    first ``k`` of ``n`` are those of ``k``): what ``train --search`` and ``neuralab search``
+    try."""
+    from ..train.search import Choice, LogUniform
+
+    rng = np.random.default_rng([config.seed, 7])
+    space = {"hidden": Choice(SEARCH_SPACE["hidden"]), "lr": LogUniform(*SEARCH_SPACE["lr"]),
+             "weight_decay": Choice(SEARCH_SPACE["weight_decay"])}
+    settings = []
+    for _ in range(n):
+        params = {name: dist.sample(rng) for name, dist in space.items()}
+        settings.append({"hidden": tuple(int(h) for h in params["hidden"]),
+                         "lr": float(params["lr"]),
+                         "weight_decay": float(params["weight_decay"])})
+    return settings
+
+
 def search_settings(config: TabularConfig, fit: tuple[np.ndarray, np.ndarray],
                     validation: tuple[np.ndarray, np.ndarray], classes: list[str] | None,
                     ) -> tuple[TabularConfig, list[dict[str, Any]]]:
@@ -620,17 +639,8 @@ def search_settings(config: TabularConfig, fit: tuple[np.ndarray, np.ndarray],
     ``config.seed``), each trained on ``fit`` with early stopping and scored by its best
     validation loss; never the test rows.  Returns the config with the best trial's settings and
     the trials, best first."""
-    from ..train.search import Choice, LogUniform
-
-    rng = np.random.default_rng([config.seed, 7])
-    space = {"hidden": Choice(SEARCH_SPACE["hidden"]), "lr": LogUniform(*SEARCH_SPACE["lr"]),
-             "weight_decay": Choice(SEARCH_SPACE["weight_decay"])}
     trials = []
-    for i in range(config.search):
-        params = {name: dist.sample(rng) for name, dist in space.items()}
-        params["hidden"] = tuple(int(h) for h in params["hidden"])
-        params["lr"] = float(params["lr"])
-        params["weight_decay"] = float(params["weight_decay"])
+    for i, params in enumerate(draw_settings(config, config.search)):
         trial = replace(config, **params, verbose=0, search=0)
         set_seed(config.seed + 1000 + i)
         check_size(trial, fit[0].shape[1], len(classes) if classes else 1)

@@ -226,6 +226,20 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def nan_to_none(value: Any) -> Any:
+    """``value`` (plain dicts, lists, numbers) with non-finite floats as None: strict JSON has
+    no NaN or Infinity (``json.dumps`` would write the bare words, which JSON readers refuse)."""
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [nan_to_none(v) for v in value]
+    return value
+
+
 def write_json(path: str | os.PathLike, value: Any) -> Path:
     """Write ``value`` (see :func:`to_jsonable`) as indented JSON, atomically."""
     import json

@@ -15,27 +15,17 @@ which :meth:`Journal.records` drops (that trial is simply done again).
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any
+
+from .atomic import nan_to_none
 
 __all__ = ["Journal", "JournalError"]
 
 
 class JournalError(ValueError):
     """The journal file belongs to other work or is not a journal."""
-
-
-def _finite(value: Any) -> Any:
-    """Non-finite floats as None (strict JSON has no NaN)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
 
 
 class Journal:
@@ -88,7 +78,7 @@ class Journal:
     def append(self, record: dict[str, Any]) -> None:
         """Write ``record`` as one line (after the header, for a new file), flushed and fsynced
         before returning."""
-        line = json.dumps(_finite(record), sort_keys=True, allow_nan=False) + "\n"
+        line = json.dumps(nan_to_none(record), sort_keys=True, allow_nan=False) + "\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.exists():
             data = self.path.read_bytes()

@@ -272,44 +272,38 @@ class _Search:
             raise ValueError(f"{name}: the hyperparameter name(s) {sorted(bad)} are reserved for "
                              f"the results table; rename them")
         budgets = self._budgets(fit_kwargs)
-        runner = get_backend(backend)
         journal = None
         if log is not None:
-            journal = Journal(log, kind="neuralab-search", fingerprint=_fingerprint(
+            journal = Journal(log, kind="neuralab-search", fingerprint=search_fingerprint(
                 root if reseed else None, configurations, splits, fit_kwargs, self.metric,
                 budgets))
-        done = {(r["trial"], r["fold"], r["epochs"]): r
-                for r in (journal.records() if journal is not None else [])}
-        self.resumed_ = len(done)
         shared = {"build_fn": self.build_fn, "splits": splits, "fit_kwargs": fit_kwargs,
                   "metric": self.metric}
-        alive = list(range(len(configurations)))
-        reached: dict[int, int] = {}
         n_folds = len(splits)
-        for rung, epochs in enumerate(budgets):
-            items = [(t, f, epochs) for t in alive for f in range(n_folds)]
-            todo = [(t, f, epochs, configurations[t],
-                     _derived_seed(root, 2, t, *((f,) if f else ())) if reseed else None)
-                    for t, f, e in items if (t, f, e) not in done]
-            for index, (score, was_trainer) in runner.map_unordered(_score_task, shared, todo):
-                t, f, e = todo[index][:3]
-                record = {"trial": t, "fold": f, "epochs": e, "params": configurations[t],
-                          "score": float(score), "trainer": bool(was_trainer)}
-                done[(t, f, e)] = record
-                if journal is not None:
-                    journal.append(record)
-                if self.verbose:
-                    shown = ", ".join(f"{k}={_fmt(v)}" for k, v in configurations[t].items())
-                    where = f" fold {f + 1}/{n_folds}" if n_folds > 1 else ""
-                    budget = f" ({e} epochs)" if e is not None else ""
-                    print(f"trial {t + 1}/{len(configurations)}{where}{budget}: {shown} -> "
-                          f"{self._metric_name()} {score:.4g}", flush=True)
-            self._last_was_trainer = all(done[k]["trainer"] for k in items)
-            for t in alive:
-                reached[t] = rung
-            if rung + 1 < len(budgets):
-                alive = self._survivors(alive, done, epochs, n_folds)
 
+        def seed_of(trial: int, fold: int) -> int | None:
+            return _derived_seed(root, 2, trial, *((fold,) if fold else ())) if reseed else None
+
+        def report(record: dict[str, Any]) -> None:
+            if self.verbose:
+                t, f, e = record["trial"], record["fold"], record["epochs"]
+                shown = ", ".join(f"{k}={_fmt(v)}" for k, v in record["params"].items())
+                where = f" fold {f + 1}/{n_folds}" if n_folds > 1 else ""
+                budget = f" ({e} epochs)" if e is not None else ""
+                print(f"trial {t + 1}/{len(configurations)}{where}{budget}: {shown} -> "
+                      f"{self._metric_name()} {record['score']:.4g}", flush=True)
+
+        def rank_sign(records: list[dict[str, Any]]) -> float:
+            self._last_was_trainer = all(r["trainer"] for r in records)
+            return -1.0 if self._resolve_mode() == "max" else 1.0
+
+        rounds = run_rounds(_score_task, shared, configurations, n_folds=n_folds,
+                            budgets=budgets, seed_of=seed_of, backend=backend, journal=journal,
+                            sign=rank_sign, eta=self.halving.eta if self.halving else 3,
+                            on_result=report)
+        done, reached = rounds.done, rounds.reached
+        self.resumed_ = rounds.resumed
+        self._last_was_trainer = all(r["trainer"] for r in done.values())
         sign = -1.0 if self._resolve_mode() == "max" else 1.0
         rows = []
         for trial, params in enumerate(configurations):
@@ -356,18 +350,6 @@ class _Search:
             raise ValueError(f"{type(self).__name__}: successive halving needs the full number "
                              f"of epochs as fit(..., epochs=N)")
         return self.halving.budgets(int(fit_kwargs["epochs"]))
-
-    def _survivors(self, alive: list[int], done: dict[tuple[Any, ...], dict[str, Any]],
-                   epochs: int | None, n_folds: int) -> list[int]:
-        """The best ``ceil(len(alive) / eta)`` trials of a round, in trial order."""
-        sign = -1.0 if self._resolve_mode() == "max" else 1.0
-
-        def key(t: int) -> tuple[Any, ...]:
-            score = float(np.mean([done[(t, f, epochs)]["score"] for f in range(n_folds)]))
-            return (math.isnan(score), sign * score if not math.isnan(score) else 0.0, t)
-
-        keep = math.ceil(len(alive) / self.halving.eta)
-        return sorted(sorted(alive, key=key)[:keep])
 
     def _splits(self, X: np.ndarray, y: np.ndarray, validation_data: Any,
                 validation_split: float | None, cv: Any, stratify: bool,
@@ -525,6 +507,70 @@ class GridSearch(_Search):
         return f"GridSearch(grid={self.grid!r}, rng={self.rng!r})"
 
 
+# ---------------------------------------------------------------------- the rounds
+class Rounds:
+    """What :func:`run_rounds` found: ``done`` maps ``(trial, fold, epochs)`` to its record,
+    ``reached`` each trial to the last round it trained in, ``resumed`` counts the records
+    taken from the journal."""
+
+    def __init__(self, done: dict[tuple[Any, ...], dict[str, Any]], reached: dict[int, int],
+                 resumed: int) -> None:
+        self.done, self.reached, self.resumed = done, reached, resumed
+
+    def scores(self, trial: int, epochs: int | None, n_folds: int) -> list[float]:
+        return [float(self.done[(trial, f, epochs)]["score"]) for f in range(n_folds)]
+
+
+def run_rounds(task: Callable[[Any, tuple[Any, ...]], dict[str, Any]], shared: Any,
+               configurations: list[dict[str, Any]], *, n_folds: int,
+               budgets: list[int | None], seed_of: Callable[[int, int], int | None],
+               backend: str | Backend = "local", journal: Journal | None = None,
+               sign: Callable[[list[dict[str, Any]]], float] = lambda records: 1.0,
+               eta: int = 3, on_result: Callable[[dict[str, Any]], None] | None = None
+               ) -> Rounds:
+    """The engine of a search: every configuration on every fold, round by round.
+
+    In each round (one per entry of ``budgets``, the epochs of that round; ``[None]`` is one
+    round of the fit's own epochs) the trainings ``task(shared, (trial, fold, epochs, params,
+    seed))`` of the trials still in the search run on ``backend`` (those found in ``journal``
+    are taken from it); each returns a dict with ``"score"``; each finished one is appended to
+    the journal at once and passed to ``on_result``.  After a round that is not the last, the
+    best ``ceil(n / eta)`` trials by mean score over folds go on (``sign(records)``: 1.0 when
+    lower is better, -1.0 when higher is; NaN last).
+    """
+    runner = get_backend(backend)
+    done = {(r["trial"], r["fold"], r["epochs"]): r
+            for r in (journal.records() if journal is not None else [])}
+    resumed = len(done)
+    alive = list(range(len(configurations)))
+    reached: dict[int, int] = {}
+    for rung, epochs in enumerate(budgets):
+        items = [(t, f, epochs) for t in alive for f in range(n_folds)]
+        todo = [(t, f, epochs, configurations[t], seed_of(t, f))
+                for t, f, e in items if (t, f, e) not in done]
+        for index, result in runner.map_unordered(task, shared, todo):
+            t, f, e = todo[index][:3]
+            record = {"trial": t, "fold": f, "epochs": e, "params": configurations[t],
+                      **result, "score": float(result["score"])}
+            done[(t, f, e)] = record
+            if journal is not None:
+                journal.append(record)
+            if on_result is not None:
+                on_result(record)
+        for t in alive:
+            reached[t] = rung
+        if rung + 1 < len(budgets):
+            direction = sign([done[k] for k in items])
+
+            def key(t: int) -> tuple[Any, ...]:
+                score = float(np.mean([done[(t, f, epochs)]["score"] for f in range(n_folds)]))
+                return (math.isnan(score), direction * score if not math.isnan(score) else 0.0,
+                        t)
+
+            alive = sorted(sorted(alive, key=key)[:math.ceil(len(alive) / eta)])
+    return Rounds(done, reached, resumed)
+
+
 # ---------------------------------------------------------------------- one training
 def _build(build_fn: Callable[[dict[str, Any]], Any],
            params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -557,7 +603,7 @@ def _fit_one(build_fn: Callable[[dict[str, Any]], Any], params: dict[str, Any], 
     return model
 
 
-def _score_task(shared: dict[str, Any], item: tuple[Any, ...]) -> tuple[float, bool]:
+def _score_task(shared: dict[str, Any], item: tuple[Any, ...]) -> dict[str, Any]:
     """One training of a search, wherever it runs: configuration ``params`` on fold ``fold``
     (seeded with ``seed``), scored on the fold's validation part."""
     trial, fold, epochs, params, seed = item
@@ -566,7 +612,12 @@ def _score_task(shared: dict[str, Any], item: tuple[Any, ...]) -> tuple[float, b
     X_tr, y_tr, X_va, y_va = shared["splits"][fold]
     model = _fit_one(shared["build_fn"], params, X_tr, y_tr, (X_va, y_va), shared["fit_kwargs"],
                      epochs)
-    metric = shared["metric"]
+    score, trainer = _score_model(model, shared["metric"], X_va, y_va)
+    return {"score": score, "trainer": trainer}
+
+
+def _score_model(model: Any, metric: Any, X_va: np.ndarray, y_va: np.ndarray
+                 ) -> tuple[float, bool]:
     trainer = _is_trainer(model)
     if callable(metric):
         return float(metric(y_va, _predict(model, X_va))), trainer
@@ -598,7 +649,7 @@ def _describe(value: Any) -> Any:
     return f"<{type(value).__module__}.{getattr(type(value), '__qualname__', type(value))}>"
 
 
-def _fingerprint(root: int | None, configurations: list[dict[str, Any]],
+def search_fingerprint(root: int | None, configurations: list[dict[str, Any]],
                  splits: list[tuple[np.ndarray, ...]], fit_kwargs: dict[str, Any], metric: Any,
                  budgets: list[int | None]) -> str:
     """A digest of everything that decides a search's results: the seed, the configurations,
