@@ -52,13 +52,14 @@ class BatchNormOp(Function):
 
     training:  mu, var = batch mean and biased variance (over the m values);
                running_mean <- (1 - m) running_mean + m mu,
-               running_var  <- (1 - m) running_var + m var m / (m - 1)   (unbiased, as PyTorch)
+               running_var  <- (1 - m) running_var + m var m / (m - 1)   (unbiased, as PyTorch;
+               with unbiased=False the batch's biased var itself, as Keras)
     eval:      mu, var = running_mean, running_var (constants: dL/dx = g gamma / sqrt(var + eps))
     """
 
     def forward(
         self, x, weight=None, bias=None, running_mean=None, running_var=None, momentum=0.1,
-        eps=1e-5, training=True,
+        eps=1e-5, training=True, unbiased=True,
     ):
         self.training, self.weight = training, weight
         nd = x.ndim
@@ -74,7 +75,7 @@ class BatchNormOp(Function):
                 running_mean *= 1.0 - momentum
                 running_mean += momentum * mean
                 running_var *= 1.0 - momentum
-                running_var += (momentum * n / (n - 1)) * var
+                running_var += (momentum * n / (n - 1) if unbiased else momentum) * var
             out = xc * _channels(weight, nd) if weight is not None else xc.copy()
         else:
             inv_std = 1.0 / np.sqrt(running_var + eps)
@@ -156,7 +157,8 @@ class BatchNorm(Module):
     Training: y = gamma (x - mu_B) / sqrt(var_B + eps) + beta with the batch mean mu_B and biased
     variance var_B, and the running statistics move towards the batch's:
     running_mean <- (1 - momentum) running_mean + momentum mu_B, and the same for running_var
-    with the unbiased variance var_B N / (N - 1).  Evaluation (``model.eval()``): mu and var are
+    with the unbiased variance var_B N / (N - 1) (``unbiased_running_var=False``: the biased var_B
+    itself, as Keras' ``BatchNormalization``).  Evaluation (``model.eval()``): mu and var are
     the running statistics, so a prediction does not depend on the rest of the batch.
 
     ``weight`` (gamma) and ``bias`` (beta) are trained; ``running_mean`` and ``running_var`` are
@@ -169,7 +171,7 @@ class BatchNorm(Module):
 
     def __init__(
         self, num_features: int | None = None, momentum: float = 0.1, eps: float = 1e-5,
-        affine: bool = True,
+        affine: bool = True, unbiased_running_var: bool = True,
     ) -> None:
         super().__init__()
         if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not (
@@ -182,6 +184,7 @@ class BatchNorm(Module):
         self.momentum = float(momentum)
         self.eps = float(eps)
         self.affine = bool(affine)
+        self.unbiased_running_var = bool(unbiased_running_var)
         self.weight: Parameter | None = None
         self.bias: Parameter | None = None
         self.register_buffer("running_mean", None)
@@ -241,13 +244,14 @@ class BatchNorm(Module):
         return BatchNormOp.apply(
             x, self.weight, self.bias, running_mean=self.running_mean,
             running_var=self.running_var, momentum=self.momentum, eps=self.eps,
-            training=self.training,
+            training=self.training, unbiased=self.unbiased_running_var,
         )
 
     def get_config(self) -> dict[str, Any]:
         return {
             "num_features": self.num_features, "momentum": self.momentum, "eps": self.eps,
             "affine": self.affine,
+            **({} if self.unbiased_running_var else {"unbiased_running_var": False}),
         }
 
 

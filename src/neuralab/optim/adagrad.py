@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsLike, check_non_negative
+from .optimizer import Optimizer, ParamsLike, check_non_negative, sqrt_plus_eps
 
 
 class AdaGrad(Optimizer):
@@ -26,7 +26,8 @@ class AdaGrad(Optimizer):
     **Differences from the lecture's book** (*Deep Learning from Scratch*): the book's ``AdaGrad``
     is the same rule with ``eps`` written as ``1e-7`` in the code and no ``lr_decay``,
     ``initial_accumulator_value`` or weight decay; PyTorch's ``eps`` default is ``1e-10``.  Both add
-    ``eps`` outside the square root (Keras adds it inside, ``sqrt(h + eps)``).
+    ``eps`` outside the square root (Keras adds it inside, ``sqrt(h + eps)``: ``eps_inside_sqrt=True``,
+    as ``neuralab.keras.optimizers.Adagrad`` sets it).
 
     >>> opt = AdaGrad(model.parameters(), lr=0.1)
     """
@@ -42,10 +43,13 @@ class AdaGrad(Optimizer):
         weight_decay: float = 0.0,
         initial_accumulator_value: float = 0.0,
         eps: float = 1e-10,
+        *,
+        eps_inside_sqrt: bool = False,
     ) -> None:
         defaults = dict(
             lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
             initial_accumulator_value=initial_accumulator_value, eps=eps,
+            eps_inside_sqrt=bool(eps_inside_sqrt),
         )
         super().__init__(params, defaults)
 
@@ -69,8 +73,7 @@ class AdaGrad(Optimizer):
         h = state["sum"]
         np.multiply(d, d, out=tmp)
         h += tmp
-        np.sqrt(h, out=tmp)
-        tmp += group["eps"]
+        sqrt_plus_eps(h, group["eps"], bool(group.get("eps_inside_sqrt")), tmp)
         np.divide(d, tmp, out=tmp)
         tmp *= -clr
         data += tmp

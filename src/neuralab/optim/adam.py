@@ -31,7 +31,8 @@ class Adam(Optimizer):
     adds ``eps = 1e-7`` to the *uncorrected* ``sqrt(v_t)``, i.e. its ``eps`` is effectively
     ``1e-7 / sqrt(1 - beta2^t)`` here; early steps differ slightly when gradients are tiny.  Keras
     also uses that form (``epsilon = 1e-7``).  PyTorch's ``eps`` is ``1e-8`` and sits after the
-    correction, as written above.
+    correction, as written above; ``eps_before_correction=True`` adds it to the uncorrected
+    ``sqrt(v_t)`` instead, the book's and Keras' form (``neuralab.keras.optimizers.Adam`` uses it).
 
     >>> opt = Adam(model.parameters(), lr=1e-3)
     """
@@ -48,9 +49,12 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         amsgrad: bool = False,
+        *,
+        eps_before_correction: bool = False,
     ) -> None:
         defaults = dict(
-            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=bool(amsgrad)
+            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=bool(amsgrad),
+            eps_before_correction=bool(eps_before_correction),
         )
         super().__init__(params, defaults)
 
@@ -103,7 +107,7 @@ class Adam(Optimizer):
         sqrt_bc2 = math.sqrt(1.0 - beta2**t)
         step_size = lr * sqrt_bc2 / (1.0 - beta1**t)
         np.sqrt(v, out=tmp)
-        tmp += group["eps"] * sqrt_bc2
+        tmp += group["eps"] if group.get("eps_before_correction") else group["eps"] * sqrt_bc2
         np.divide(m, tmp, out=tmp)
         tmp *= -step_size
         data += tmp
@@ -135,5 +139,8 @@ class AdamW(Adam):
         eps: float = 1e-8,
         weight_decay: float = 0.01,
         amsgrad: bool = False,
+        *,
+        eps_before_correction: bool = False,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad,
+                         eps_before_correction=eps_before_correction)

@@ -359,6 +359,17 @@ def _check_finite(value: Any, what: str, name: str) -> None:
             raise ValueError(f"{name} expected a finite number for `{what}`, got {value!r}")
 
 
+def sqrt_plus_eps(s: np.ndarray, eps: float, inside: bool, out: np.ndarray) -> np.ndarray:
+    """``sqrt(s) + eps`` (PyTorch's placement) or, with ``inside``, ``sqrt(s + eps)`` (Keras'), into
+    ``out`` (which may be ``s``): RMSProp's and AdaGrad's denominator."""
+    if inside:
+        np.add(s, eps, out=out)
+        return np.sqrt(out, out=out)
+    np.sqrt(s, out=out)
+    out += eps
+    return out
+
+
 def check_non_negative(value: Any, what: str, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
         raise ValueError(f"{name} expected a non-negative number for `{what}`, got {value!r}")

@@ -6,7 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsLike, check_non_negative, check_unit_interval
+from .optimizer import (
+    Optimizer,
+    ParamsLike,
+    check_non_negative,
+    check_unit_interval,
+    sqrt_plus_eps,
+)
 
 
 class RMSProp(Optimizer):
@@ -27,7 +33,8 @@ class RMSProp(Optimizer):
     **Differences from the lecture's book** (*Deep Learning from Scratch*): the book's ``RMSprop``
     is the plain rule with ``decay_rate = 0.99`` (``alpha`` here) and ``eps = 1e-7`` added
     outside the square root; PyTorch uses ``eps = 1e-8``.  Keras differs more: ``rho = 0.9`` and
-    ``eps`` inside the square root, ``sqrt(v + eps)``.
+    ``eps`` inside the square root, ``sqrt(v + eps)`` (``eps_inside_sqrt=True``; also
+    ``sqrt(v - a^2 + eps)`` when centered), as ``neuralab.keras.optimizers.RMSprop`` sets it.
 
     >>> opt = RMSProp(model.parameters(), lr=0.01, alpha=0.99)
     """
@@ -44,10 +51,12 @@ class RMSProp(Optimizer):
         weight_decay: float = 0.0,
         momentum: float = 0.0,
         centered: bool = False,
+        *,
+        eps_inside_sqrt: bool = False,
     ) -> None:
         defaults = dict(
             lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-            centered=bool(centered),
+            centered=bool(centered), eps_inside_sqrt=bool(eps_inside_sqrt),
         )
         super().__init__(params, defaults)
 
@@ -87,10 +96,10 @@ class RMSProp(Optimizer):
             a += tmp
             np.multiply(a, a, out=tmp)
             np.subtract(v, tmp, out=tmp)
-            np.sqrt(tmp, out=tmp)
+            s = tmp
         else:
-            np.sqrt(v, out=tmp)
-        tmp += group["eps"]
+            s = v
+        sqrt_plus_eps(s, group["eps"], bool(group.get("eps_inside_sqrt")), tmp)
         np.divide(d, tmp, out=tmp)
         if mu > 0:
             buf = state.get("momentum_buffer")
