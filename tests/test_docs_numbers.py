@@ -26,6 +26,10 @@ CONSTANTS = {
     ("docs/initializers.md", "0.01"): "the lecture's std 0.01 initialization",
     ("docs/search.md", "90 %"): "share of a log-uniform range, arithmetic",
     ("docs/training.md", "0.01"): "SGD's default learning rate",
+    ("docs/keras.md", "0.001"): "Keras' default rate of Adam, AdamW, RMSprop and Adagrad",
+    ("docs/keras.md", "0.004"): "Keras' default weight decay of AdamW",
+    ("docs/keras.md", "0.99"): "Keras' default BatchNormalization momentum",
+    ("docs/keras.md", "0.01"): "Keras' SGD rate; PyTorch's momentum equal to Keras' 0.99",
     ("docs/training.md", "5 %"): "data.table.STRAY_TEXT_SHARE, a setting (checked below)",
 }
 
