@@ -60,6 +60,22 @@ def _ray_task(fn: Callable[[Any, Any], Any], shared: Any, item: Any) -> Any:
         return fn(shared, item)
 
 
+def _check_reachable(address: str) -> None:
+    """Fail in seconds when nothing listens at ``HOST:PORT`` (``ray.init`` would retry for
+    minutes); ``auto`` and ``ray://`` addresses are left to Ray."""
+    import socket
+
+    host, sep, port = address.rpartition(":")
+    if address == "auto" or "://" in address or not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
+    except OSError as err:
+        raise ConnectionError(f"cannot reach the Ray cluster at {address!r} "
+                              f"({err.strerror or err}); start one with 'ray start --head' or "
+                              f"check the address") from None
+
+
 def _import_ray() -> Any:
     try:
         import ray
@@ -101,6 +117,7 @@ class RayBackend(Backend):
         options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                                    "configure_logging": False}
         if self.address is not None:
+            _check_reachable(self.address)
             options["address"] = self.address
         elif self.num_cpus is not None:
             options["num_cpus"] = int(self.num_cpus)
