@@ -7,13 +7,9 @@ from __future__ import annotations
 import csv
 import json
 import os
-import secrets
 import signal
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,8 +18,11 @@ import pytest
 
 from neuralab import cli
 from neuralab.apps import search as search_app
-from neuralab.apps.search import SearchConfig, partial_dir, search_table
+from neuralab.apps.search import SearchConfig, partial_dir
 from neuralab.apps.tabular import TabularConfig, prepare_table, split_rows, train_table
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench import search_backends  # noqa: E402
 
 SMALL = ["search", "iris", "--trials", "3", "--cv", "2", "--epochs", "12", "--patience", "4",
          "--quiet"]
@@ -167,7 +166,7 @@ def test_resume_refusals(tmp_path, capsys, finished):
 
 def test_ray_backend_missing_address_is_a_clear_error(tmp_path, capsys):
     pytest.importorskip("ray")
-    port = _free_port()
+    port = search_backends._free_port()
     code = cli.main([*SMALL, "--backend", "ray", "--address", f"127.0.0.1:{port}",
                      "--out", str(tmp_path / "x")])
     assert code == cli.EXIT_USER_ERROR
@@ -176,12 +175,6 @@ def test_ray_backend_missing_address_is_a_clear_error(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------------- a real cluster
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _ray_workers_running_tasks() -> list[int]:
     found = []
     for entry in os.listdir("/proc"):
@@ -196,33 +189,16 @@ def _ray_workers_running_tasks() -> list[int]:
 
 
 @pytest.fixture
-def ray_cluster(tmp_path):
-    """`ray start --head` with two CPUs in its own session (killed whole afterwards), token
-    authentication on, as Ray 2.59+ does by default."""
+def ray_cluster():
+    """`ray start --head` with two CPUs in its own process group (killed whole afterwards),
+    token authentication on, as recent Ray releases do by default (bench/search_backends.py
+    starts the benchmark's cluster the same way)."""
     pytest.importorskip("ray")
-    ray_exe = shutil.which("ray", path=str(Path(sys.executable).parent))
-    assert ray_exe, "the [test] extra installs Ray with its `ray` command"
-    port = _free_port()
-    temp = tempfile.mkdtemp(prefix="r", dir="/tmp")  # Ray's socket paths must stay short
-    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
-    head = subprocess.Popen(
-        [ray_exe, "start", "--head", "--block", f"--port={port}", "--num-cpus=2",
-         "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp}"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    head, address, env, temp = search_backends.start_cluster(2)
     try:
-        yield f"127.0.0.1:{port}", env
+        yield address, env
     finally:
-        os.killpg(head.pid, signal.SIGTERM)
-        try:
-            head.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        try:  # the head's raylet, GCS and workers are in its process group
-            os.killpg(head.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        head.wait()
-        shutil.rmtree(temp, ignore_errors=True)
+        search_backends.stop_cluster(head, temp)
 
 
 @pytest.mark.slow
