@@ -136,27 +136,56 @@ def test_backend_names():
         RayBackend(cpus_per_task=0)
 
 
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local Ray instance of two CPUs for this module's Ray tests (started once)."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
 @pytest.mark.slow
-def test_ray_backend_gives_the_local_results(iris, tmp_path):
+def test_ray_backend_gives_the_local_results(iris, tmp_path, local_ray):
     """The same search on two Ray workers (a local instance started here) and in this process:
     the same table, halving and journal included; the workers used one BLAS thread each."""
-    ray = pytest.importorskip("ray")
+    ray = local_ray
     X, y = iris
     local = _fit(_search(Spy(), halving=SuccessiveHalving(1, 3)), X, y)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        log = tmp_path / "trials.jsonl"
-        remote = _fit(_search(Spy(), halving=SuccessiveHalving(1, 3)), X, y,
-                      backend="ray", log=str(log))
-        assert _table(remote) == _table(local)
-        assert len(log.read_text().splitlines()) == 1 + 3 * (6 + 2 + 1)
+    log = tmp_path / "trials.jsonl"
+    remote = _fit(_search(Spy(), halving=SuccessiveHalving(1, 3)), X, y, backend="ray",
+                  log=str(log))
+    assert _table(remote) == _table(local)
+    assert len(log.read_text().splitlines()) == 1 + 3 * (6 + 2 + 1)
 
-        @ray.remote(num_cpus=1)
-        def blas_threads():
-            from neuralab.train.backend import _ray_task
-            from threadpoolctl import threadpool_info
-            return _ray_task(lambda shared, item: [p["num_threads"] for p in threadpool_info()
-                                                   if p["user_api"] == "blas"], None, None)
-        assert set(ray.get(blas_threads.remote())) == {1}
-    finally:
-        ray.shutdown()
+    @ray.remote(num_cpus=1)
+    def blas_threads():
+        from neuralab.train.backend import _ray_task
+        from threadpoolctl import threadpool_info
+        return _ray_task(lambda shared, item: [p["num_threads"] for p in threadpool_info()
+                                               if p["user_api"] == "blas"], None, None)
+    assert set(ray.get(blas_threads.remote())) == {1}
+
+
+def _fold_score(X_tr, y_tr, X_va, y_va):
+    """A fold's training for cross_validate (module level: Ray pickles it by reference)."""
+    model = nn.Sequential([nn.Dense(8, activation="relu", input_dim=4), nn.Dense(3)])
+    trainer = Trainer(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.05))
+    trainer.fit(X_tr, y_tr, epochs=5, batch_size=16, verbose=0)
+    return trainer.evaluate(X_va, y_va)
+
+
+@pytest.mark.slow
+def test_cross_validate_on_ray_gives_the_local_folds(iris, local_ray):
+    """data.cross_validate with a backend: each fold a task, seeded on its own; the local and
+    the Ray backend give the same fold scores (and a different rng gives others)."""
+    from neuralab.data import cross_validate
+    X, y = iris
+    local = cross_validate(_fold_score, X, y, cv=3, scaler=StandardScaler, rng=0,
+                           backend=LocalBackend())
+    other = cross_validate(_fold_score, X, y, cv=3, scaler=StandardScaler, rng=1,
+                           backend=LocalBackend())
+    assert local["folds"] != other["folds"]
+    remote = cross_validate(_fold_score, X, y, cv=3, scaler=StandardScaler, rng=0,
+                            backend=RayBackend())
+    assert remote["folds"] == local["folds"]

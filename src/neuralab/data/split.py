@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..random import Seed, get_rng
+from ..random import Seed, get_rng, seed as _seed_library
 
 
 def _num_samples(arrays: tuple[Any, ...], caller: str) -> tuple[list[np.ndarray], int]:
@@ -315,6 +315,15 @@ def fold_parts(X: np.ndarray, y: np.ndarray, splitter: Any,
         yield X_tr, y[train_idx], X_va, y[val_idx]
 
 
+def _fold_task(shared: tuple[Any, list[tuple[np.ndarray, ...]]], item: tuple[int, Any]) -> Any:
+    """One fold of :func:`cross_validate` as a backend task: ``item`` is (fold, seed)."""
+    fn, parts = shared
+    fold, fold_seed = item
+    if fold_seed is not None:
+        _seed_library(fold_seed)
+    return fn(*parts[fold])
+
+
 def cross_validate(
     build_and_score_fn: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
                                  Mapping[str, float] | float],
@@ -324,6 +333,7 @@ def cross_validate(
     *,
     scaler: Callable[[], Any] | None = None,
     rng: Seed = None,
+    backend: Any = None,
 ) -> dict[str, Any]:
     """Cross-validate: for each fold, build and fit a fresh model on the training folds and score
     it on the held-out fold.
@@ -339,7 +349,13 @@ def cross_validate(
             training part and applied to both parts before ``build_and_score_fn`` sees them, so
             the held-out fold never leaks into the statistics.
         rng: the random source (Generator or integer seed) of the shuffled :class:`KFold` when
-            ``cv`` is an integer.
+            ``cv`` is an integer.  With ``backend``, it also seeds each fold's training on its
+            own (the library generator, ``neuralab.seed``, before each fold), so the scores do
+            not depend on where or in which order the folds run.
+        backend: run the folds as tasks of a search backend, e.g.
+            ``neuralab.train.RayBackend()`` (each fold a Ray task, the data put once in the
+            object store); ``build_and_score_fn`` must then be picklable (a module-level
+            function, or a closure Ray's cloudpickle can send).  None: one after another, here.
 
     Returns:
         ``{"folds": [scores of fold 0, ...], "mean": {metric: mean}, "std": {metric: std}}``,
@@ -351,9 +367,18 @@ def cross_validate(
         raise ValueError(f"cross_validate expected X and y with the same number of samples, got "
                          f"{len(X)} and {len(y)}")
     splitter = make_splitter(cv, rng=rng)
+    parts = fold_parts(X, y, splitter, scaler)
+    if backend is None:
+        results = (build_and_score_fn(*part) for part in parts)
+    else:
+        parts = list(parts)
+        seeds = ([int(s) for s in get_rng(rng).integers(2**31 - 1, size=len(parts))]
+                 if rng is not None else [None] * len(parts))
+        done = dict(backend.map_unordered(_fold_task, (build_and_score_fn, parts),
+                                          list(enumerate(seeds))))
+        results = (done[i] for i in range(len(parts)))
     folds: list[dict[str, float]] = []
-    for X_tr, y_tr, X_va, y_va in fold_parts(X, y, splitter, scaler):
-        result = build_and_score_fn(X_tr, y_tr, X_va, y_va)
+    for result in results:
         if isinstance(result, Mapping):
             scores = {str(k): float(v) for k, v in result.items()}
         else:
