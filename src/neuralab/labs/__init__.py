@@ -170,6 +170,7 @@ for _name in [
     "dropout",  # row 18
     "augmentation",  # row 20
     "batch-norm",  # row 21
+    "cnn-fashion-mnist",  # rows 3, 20, 21: convolution (issue 13)
     "hyperparameter-search",  # row 24
     "wine-quality",  # row 26
 ]:
