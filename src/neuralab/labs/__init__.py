@@ -158,6 +158,7 @@ def write_docs(name: str, overrides: dict[str, Any] | None = None) -> tuple[Any,
 # The labs, in the lecture's order (module names are the lab names with - replaced by _).
 for _name in [
     "perceptron-xor",  # rows 1-3, 27
+    "xor-numpy",  # rows 27, 8-10
     "activations",  # row 5
     "gradient-check",  # row 10
     "gradient-descent",  # row 11
