@@ -188,7 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION")
     lab_sub.add_parser("list", help="list the labs with the claim each one checks")
     lab_run = lab_sub.add_parser("run", help="run one lab, write figures and numbers")
-    lab_run.add_argument("name", help="lab name (see 'neuralab lab list'), or 'all'")
+    lab_run.add_argument("name", help="lab name (see 'neuralab lab list'), or 'all' (then also "
+                         "runs/index.html: every lab's figures, claim and verdict)")
     lab_run.add_argument("--quick", action="store_true", help="small configuration (seconds)")
     lab_run.add_argument("--out", default=None, help="output directory (default runs/lab-NAME)")
     lab_run.add_argument(
@@ -485,6 +486,12 @@ def run_lab_command(args: argparse.Namespace) -> int:
             print(f"wrote {f}")
         if not result.claim_holds:
             failed.append(name)
+    if args.name == "all" and not args.docs:
+        from .apps.gallery import GalleryEntry, write_gallery
+
+        gallery = write_gallery(Path("runs") / "index.html", [
+            GalleryEntry(n, labs.get(n).TITLE, labs.get(n).CLAIM, f"runs/lab-{n}") for n in names])
+        print(f"wrote {gallery} (every lab's figures, claim and verdict)")
     if len(names) > 1:
         print(f"{len(names) - len(failed)} of {len(names)} claims hold"
               + (f"; not: {', '.join(failed)}" if failed else ""))

@@ -563,18 +563,24 @@ def render_report(run_dir: str | os.PathLike) -> str:
         "" if compared else comparison,
         _config(metrics, _read_text(run_dir / "config.toml")),
     ]
-    title = _heading(metrics)[0]
+    return html_page(_heading(metrics)[0], "\n".join(s for s in sections if s),
+                     "<code>neuralab.apps.report</code>")
+
+
+def html_page(title: str, body: str, written_by: str, style: str = "") -> str:
+    """A self-contained HTML page: the report's style (and ``style``), a Content-Security-Policy
+    that lets it load nothing, ``body`` (HTML) and a footer naming what wrote it (HTML)."""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta name="generator" content="neuralab {_esc(__version__)}">\n'
-        f"<title>{_esc(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
-        + "\n".join(s for s in sections if s)
-        + f"\n<footer>Written by neuralab {_esc(__version__)} (<code>neuralab.apps.report"
-        f"</code>). This file is self-contained: figures and style are inside it, and it "
-        f"loads nothing.</footer>\n</body>\n</html>\n"
+        f"<title>{_esc(title)}</title>\n<style>{_STYLE}{style}</style>\n</head>\n<body>\n"
+        + body
+        + f"\n<footer>Written by neuralab {_esc(__version__)} ({written_by}). This file is "
+        f"self-contained: figures and style are inside it, and it loads nothing.</footer>\n"
+        f"</body>\n</html>\n"
     )
 
 
