@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--scale", default=None, choices=["robust", "standard"],
                        help="numeric columns: median/IQR (default) or mean/std")
     train.add_argument("--hidden", default=None, help="hidden layer sizes (default 256)")
+    train.add_argument("--model", default=None, choices=["mlp", "cnn"],
+                       help="mlp (default), or cnn for rows that are square images, e.g. "
+                            "fashion-mnist's 28 x 28: two conv blocks before the dense layers")
     train.add_argument("--epochs", type=int, default=None, help="at most (default 500)")
     train.add_argument("--batch-size", type=int, default=None, help="default 32")
     train.add_argument("--lr", type=float, default=None,
@@ -260,6 +263,7 @@ _OPTION_KEYS = {"target": "target", "task": "task", "missing": "missing", "scale
                 "weight_decay": "weight_decay", "test_size": "test_size",
                 "validation_split": "validation_split", "patience": "patience", "seed": "seed",
                 "search": "search", "max_memory": "max_memory_gb", "trials": "trials",
+                "model": "model",
                 "cv": "cv", "halving": "halving", "backend": "backend", "address": "address"}
 
 

@@ -141,6 +141,7 @@ class TabularConfig:
     missing: str = "impute"  # "impute", "error" or "drop" (rows with a gap)
     scale: str = "robust"  # "robust" (median, IQR) or "standard" (mean, std)
     hidden: tuple[int, ...] = (256,)
+    model: str = "mlp"  # "mlp", or "cnn" for rows that are square images (784 = 28 x 28 pixels)
     epochs: int = 500  # at most: early stopping ends most runs sooner
     batch_size: int = 32
     lr: float = 1e-3
@@ -233,7 +234,7 @@ def _check_settings(config: TabularConfig) -> None:
                              f"(--{name.replace('_', '-')})")
     if not (math.isfinite(config.max_memory_gb) and config.max_memory_gb > 0):
         raise ValueError(f"max_memory_gb must be a positive number, got {config.max_memory_gb}")
-    choices = {"task": ("auto", "classification", "regression"),
+    choices = {"task": ("auto", "classification", "regression"), "model": MODELS,
                "missing": ("impute", "error", "drop"), "scale": ("robust", "standard"),
                "delimiter": ("", ",", ";", "\t", " ")}
     for name, allowed in choices.items():
@@ -244,15 +245,55 @@ def _check_settings(config: TabularConfig) -> None:
         raise ValueError(f"verbose must be 0, 1 or 2, got {config.verbose!r}")
 
 
+#: the networks ``model`` names
+MODELS = ("mlp", "cnn")
+#: filters of the convolution blocks of ``model="cnn"`` (the cnn-fashion-mnist lab's)
+CNN_CHANNELS = (32, 64)
+
+
+def image_side(n_inputs: int) -> int:
+    """The side of the square images that rows of ``n_inputs`` pixels are (``model="cnn"``):
+    784 -> 28; a ValueError for anything else."""
+    side = math.isqrt(n_inputs)
+    if side * side != n_inputs or side < 4:
+        raise ValueError(
+            f"--model cnn reads each row as a square image (784 pixels = 28 x 28, as "
+            f"fashion-mnist; 64 = 8 x 8, as digits), but the rows have {n_inputs} inputs after "
+            "preprocessing; use --model mlp for this table")
+    return side
+
+
+def _cnn_blocks(side: int) -> int:
+    """Convolution blocks (each halves the image) for images of ``side``: at most
+    len(CNN_CHANNELS), leaving at least 2 x 2 pixels."""
+    return sum(1 for k in range(1, len(CNN_CHANNELS) + 1) if side >> k >= 2)
+
+
+def cnn_parameter_count(side: int, hidden: tuple[int, ...], n_out: int) -> int:
+    """Weights of ``model="cnn"``'s network: 3 x 3 convolutions without bias and their batch
+    norms (2 per filter), then the dense layers."""
+    count, c = 0, 1
+    blocks = _cnn_blocks(side)
+    for out in CNN_CHANNELS[:blocks]:
+        count += c * 9 * out + 2 * out
+        c = out
+    flat = c * (side >> blocks) ** 2
+    return count + parameter_count([flat, *hidden, n_out])
+
+
 def check_size(config: TabularConfig, n_inputs: int, n_out: int) -> None:
     """Refuse a network too large to train before allocating it (``--hidden 100000000`` was
     killed by the kernel's OOM killer without a word)."""
-    n_params = parameter_count([n_inputs, *config.hidden, n_out])
+    if config.model == "cnn":
+        n_params = cnn_parameter_count(image_side(n_inputs), config.hidden, n_out)
+    else:
+        n_params = parameter_count([n_inputs, *config.hidden, n_out])
     need = n_params * BYTES_PER_PARAMETER
     limit = config.max_memory_gb * 2**30
     if need > limit:
         raise ValueError(
-            f"the network {n_inputs}-{'-'.join(map(str, config.hidden))}-{n_out} has "
+            f"the {'CNN with the dense layers ' if config.model == 'cnn' else 'network '}"
+            f"{n_inputs}-{'-'.join(map(str, config.hidden))}-{n_out} has "
             f"{n_params:,} parameters and would need about {need / 2**30:.3g} GB to train, "
             f"more than the limit of {config.max_memory_gb:.3g} GB; use smaller --hidden sizes "
             "or raise the limit with --max-memory GB"
@@ -422,14 +463,34 @@ def build_network(config: TabularConfig, n_inputs: int, classes: list[str] | Non
     head (logits and cross-entropy for classes, one number and MSE otherwise), Adam with
     ``config.lr`` (AdamW with ``config.weight_decay``)."""
     n_out = len(classes) if classes else 1
-    layers: list[Any] = [nn.Dense(config.hidden[0], activation="relu", input_dim=n_inputs)]
-    layers += [nn.Dense(h, activation="relu") for h in config.hidden[1:]]
+    if config.model == "cnn":
+        layers = cnn_layers(n_inputs)
+        layers += [nn.Dense(h, activation="relu") for h in config.hidden]
+    else:
+        layers = [nn.Dense(config.hidden[0], activation="relu", input_dim=n_inputs)]
+        layers += [nn.Dense(h, activation="relu") for h in config.hidden[1:]]
     layers.append(nn.Dense(n_out))
     model = nn.Sequential(layers)
+    if config.model == "cnn":
+        model.eval()
+        model(np.zeros((2, n_inputs), dtype=np.float32))  # build the lazy layers
+        model.train()
     loss = nn.CrossEntropyLoss() if classes else nn.MSELoss()
     opt = (optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
            if config.weight_decay else optim.Adam(model.parameters(), lr=config.lr))
     return Trainer(model, loss, opt, metrics=["accuracy"] if classes else ["mae"])
+
+
+def cnn_layers(n_inputs: int) -> list[Any]:
+    """The convolution part of ``model="cnn"``: each row as a one-channel square image, then
+    blocks of a 3 x 3 convolution (no bias: the batch norm shifts), BatchNorm2D, ReLU and 2 x 2
+    max pooling with CNN_CHANNELS filters, flattened for the dense layers."""
+    side = image_side(n_inputs)
+    layers: list[Any] = [nn.Reshape((1, side, side))]
+    for filters in CNN_CHANNELS[:_cnn_blocks(side)]:
+        layers += [nn.Conv2D(filters, 3, padding="same", use_bias=False), nn.BatchNorm2D(),
+                   nn.ReLU(), nn.MaxPool2D(2)]
+    return layers + [nn.Flatten()]
 
 
 def fit_network(config: TabularConfig, trainer: Trainer, fit: tuple[np.ndarray, np.ndarray],

@@ -20,7 +20,7 @@ from .containers import (
     summarize,
 )
 from .conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
-from .layers import Dense, Dropout, Flatten
+from .layers import Dense, Dropout, Flatten, Reshape
 from .losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -50,7 +50,7 @@ __all__ = [
     "LoadResult", "Module", "Parameter", "deserialize", "register", "registered", "serialize",
     # layers and containers
     "AvgPool2D", "BatchNorm", "BatchNorm2D", "Conv2D", "Dense", "Dropout", "Flatten",
-    "GlobalAvgPool2D", "LayerNorm", "MaxPool2D", "Residual", "Sequential",
+    "GlobalAvgPool2D", "LayerNorm", "MaxPool2D", "Reshape", "Residual", "Sequential",
     "Summary", "SummaryRow", "TraceStep", "format_weights", "summarize",
     # activations
     "ELU", "GELU", "Identity", "LeakyReLU", "ReLU", "Sigmoid", "Softmax", "Step", "Tanh",

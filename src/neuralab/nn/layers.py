@@ -203,6 +203,46 @@ class Flatten(Module):
 
 
 @register
+class Reshape(Module):
+    """Keep the batch axis and give each sample the shape ``target_shape``:
+    (N, d1 * d2 * ...) -> (N, *target_shape), as Keras' ``Reshape`` (one size may be -1).
+    The inverse of :class:`Flatten`: rows of 784 pixels as images for a ``Conv2D``.
+
+    >>> nn.Reshape((1, 28, 28))(np.zeros((8, 784))).shape
+    (8, 1, 28, 28)
+    """
+
+    passes_values_through = True
+
+    def __init__(self, target_shape: Any) -> None:
+        super().__init__()
+        try:
+            shape = tuple(int(d) for d in target_shape)
+        except (TypeError, ValueError):
+            raise ValueError(f"Reshape expected a sequence of sizes for `target_shape`, got "
+                             f"{target_shape!r}") from None
+        if not shape or any(d < 1 and d != -1 for d in shape) or shape.count(-1) > 1:
+            raise ValueError(f"Reshape expected positive sizes (at most one -1) for "
+                             f"`target_shape`, got {target_shape!r}")
+        self.target_shape = shape
+
+    def forward(self, x: Any) -> Tensor:
+        shape = np.shape(x.data if isinstance(x, Tensor) else x)
+        size = int(np.prod(shape[1:])) if len(shape) else 0
+        want = int(np.prod([d for d in self.target_shape if d != -1]))
+        if not shape or (size != want if -1 not in self.target_shape else size % want):
+            raise ValueError(f"Reshape{self.target_shape} cannot hold samples of shape "
+                             f"{tuple(shape[1:])} ({size} values each)")
+        return reshape(x, (shape[0], *self.target_shape))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"target_shape": list(self.target_shape)}
+
+    def extra_repr(self) -> str:
+        return str(self.target_shape)
+
+
+@register
 class Dropout(Module):
     """Inverted dropout: in training each element is zeroed with probability ``p`` and the
     survivors are scaled by 1 / (1 - p), so E[output] = input; in evaluation (``model.eval()``)
