@@ -284,7 +284,10 @@ def test_the_example_of_docs_search_runs(capsys):
     page = Path(__file__).resolve().parents[2] / "docs" / "search.md"
     blocks = re.findall(r"^```python\n(.*?)^```$", page.read_text(encoding="utf-8"),
                         flags=re.S | re.M)
-    assert len(blocks) == 1
-    exec(compile(blocks[0], "docs/search.md example", "exec"), {"__name__": "__doc__"})
+    assert len(blocks) == 3  # the search, successive halving, scikit-learn's GridSearchCV
+    namespace = {"__name__": "__doc__"}
+    for i, block in enumerate(blocks):  # one session: later examples reuse `build`, `X_dev`
+        exec(compile(block, f"docs/search.md example {i + 1}", "exec"), namespace)
     out = capsys.readouterr().out
-    assert "rank" in out and "'accuracy'" in out
+    assert "rank" in out and "'accuracy'" in out and "budget" in out
+    assert "neuralclassifier__learning_rate" in out

@@ -389,15 +389,16 @@ class _Search:
 
     def table(self, max_rows: int | None = None) -> str:
         """The results as text, best first: rank, hyperparameters, score and its spread over
-        folds."""
+        folds (and, with halving, the epochs each trial reached)."""
         if not self.results_:
             return f"{type(self).__name__}: not fitted"
         names = list(self.results_[0]["params"])
-        header = ["rank", *names, self._metric_name(), "std"]
+        budget = ["budget"] if "budget" in self.results_[0] else []  # with halving
+        header = ["rank", *names, self._metric_name(), "std", *budget]
         lines = []
         for row in self.results_[: max_rows or len(self.results_)]:
             lines.append([str(row["rank"]), *(_fmt(row[n]) for n in names), _fmt(row["score"]),
-                          _fmt(row["score_std"])])
+                          _fmt(row["score_std"]), *(_fmt(row[b]) for b in budget)])
         widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
         out = ["  ".join(h.rjust(w) for h, w in zip(header, widths))]
         out += ["  ".join(c.rjust(w) for c, w in zip(line, widths)) for line in lines]
