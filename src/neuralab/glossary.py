@@ -133,7 +133,7 @@ TERMS: list[Term] = [
        "neuralab.nn.regularizers.L1 neuralab.nn.regularizers.L2", "regularization"),
     _t("가중치 감소", "weight decay", "neuralab.optim.AdamW", "regularization"),
     _t("드롭아웃", "dropout", "neuralab.nn.Dropout", "dropout"),
-    _t("조기 종료", "early stopping", "neuralab.train.EarlyStopping"),
+    _t("조기 종료", "early stopping", "neuralab.train.EarlyStopping", "early-stopping"),
     _t("데이터 증강", "data augmentation",
        "neuralab.data.augment neuralab.data.AugmentedLoader", "augmentation"),
     _t("이미지 회전, 확대/축소, 크롭", "image rotation, scaling, cropping",

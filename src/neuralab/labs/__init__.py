@@ -169,6 +169,7 @@ for _name in [
     "overfitting",  # row 16
     "regularization",  # row 17
     "dropout",  # row 18
+    "early-stopping",  # row 19
     "augmentation",  # row 20
     "batch-norm",  # row 21
     "cnn-fashion-mnist",  # rows 3, 20, 21: convolution (issue 13)
