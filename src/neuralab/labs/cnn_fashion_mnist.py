@@ -43,7 +43,7 @@ from neuralab.threads import single_thread_blas
 from neuralab.train import LambdaCallback, Trainer
 import neuralab.io.figures as plots
 
-TITLE = "A small convolutional network reaches 93 % on Fashion-MNIST"
+TITLE = "A small convolutional network on Fashion-MNIST: the target accuracy, and an MLP of its size beaten"
 #: the CNN's gain over the MLP must exceed this many paired standard errors on every seed
 Z = 3.0
 #: the test accuracy the issue asks for (Fashion-MNIST's benchmark: 2 conv + pooling + BN)
