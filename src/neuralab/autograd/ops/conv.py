@@ -127,13 +127,15 @@ def _channel_major(x: np.ndarray) -> bool:
     return x.shape[0] > 1 and x.shape[1] > 1 and x.strides[1] > x.strides[0]
 
 
-def _full(shape: tuple[int, ...], fill: float, dtype: Any, channel_major: bool) -> np.ndarray:
-    """An (N, C, H, W) array of ``fill`` in NCHW or, if ``channel_major``, CNHW memory order:
-    keeping the layout of the data avoids transposed copies in the ops that follow."""
+def _full(shape: tuple[int, ...], fill: float | None, dtype: Any,
+          channel_major: bool) -> np.ndarray:
+    """An (N, C, H, W) array of ``fill`` (None: uninitialized, for an array that is written
+    whole) in NCHW or, if ``channel_major``, CNHW memory order: keeping the layout of the data
+    avoids transposed copies in the ops that follow."""
     n, c, h, w = shape
-    if channel_major:
-        return np.full((c, n, h, w), fill, dtype=dtype).transpose(1, 0, 2, 3)
-    return np.full((n, c, h, w), fill, dtype=dtype)
+    dims = (c, n, h, w) if channel_major else (n, c, h, w)
+    out = np.empty(dims, dtype=dtype) if fill is None else np.full(dims, fill, dtype=dtype)
+    return out.transpose(1, 0, 2, 3) if channel_major else out
 
 
 def _in_layout(a: np.ndarray, channel_major: bool) -> np.ndarray:
@@ -273,10 +275,13 @@ class _Pool2d(Function):
     def backward(self, grad):
         (n, c, h, w), kernel, strides, pads, out_hw = self.geometry
         grad = _in_layout(grad, self.channel_major)  # Flatten's backward gives NCHW
-        gxp = _full((n, c, h + sum(pads[0]), w + sum(pads[1])), 0, grad.dtype,
-                    self.channel_major)
         # windows side by side (stride >= kernel) hold each input element once: written, not added
         overlap = strides[0] < kernel[0] or strides[1] < kernel[1]
+        # windows that tile the input exactly write every element of the gradient: no zeros first
+        tiled = (strides == kernel and pads == ((0, 0), (0, 0))
+                 and (out_hw[0] * kernel[0], out_hw[1] * kernel[1]) == (h, w))
+        gxp = _full((n, c, h + sum(pads[0]), w + sum(pads[1])), None if tiled else 0,
+                    grad.dtype, self.channel_major)
         self._scatter(grad, _windows(gxp, kernel, strides, out_hw), overlap)
         return (_crop(gxp, pads, h, w),)
 
