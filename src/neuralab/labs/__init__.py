@@ -160,6 +160,7 @@ for _name in [
     "perceptron-xor",  # rows 1-3, 27
     "xor-numpy",  # rows 27, 8-10
     "activations",  # row 5
+    "dying-relu",  # row 29
     "gradient-check",  # row 10
     "gradient-descent",  # row 11
     "learning-rate",  # row 12
