@@ -151,7 +151,7 @@ TERMS: list[Term] = [
     # data and model selection
     _t("입력 정규화 (표준화, 최소-최대 스케일링)",
        "input normalization (standardization, min-max scaling)",
-       "neuralab.data.StandardScaler neuralab.data.MinMaxScaler"),
+       "neuralab.data.StandardScaler neuralab.data.MinMaxScaler", "input-normalization"),
     _t("훈련 / 검증 / 테스트 데이터", "training / validation / test data",
        "neuralab.data.train_test_split neuralab.data.train_val_test_split",
        "hyperparameter-search"),
