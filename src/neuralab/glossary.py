@@ -110,9 +110,10 @@ TERMS: list[Term] = [
     _t("적응적 학습률", "adaptive learning rate",
        "neuralab.optim.AdaGrad neuralab.optim.RMSProp neuralab.optim.Adam", "optimizers"),
     _t("아담", "Adam", "neuralab.optim.Adam neuralab.optim.AdamW", "optimizers"),
-    _t("지역 최솟값, 전역 최솟값", "local minimum, global minimum", "neuralab.optim.SGD"),
+    _t("지역 최솟값, 전역 최솟값", "local minimum, global minimum", "neuralab.optim.SGD",
+       "local-minima"),
     _t("안장점, 고원", "saddle point, plateau", "neuralab.optim.SGD neuralab.optim.Adam",
-       "xor-numpy"),
+       "local-minima xor-numpy"),
     # initialization and deep networks
     _t("가중치 초기화", "weight initialization", "neuralab.nn.init", "weight-init"),
     _t("제로 초기화", "zero initialization", "neuralab.nn.init.zeros", "weight-init"),

@@ -165,6 +165,7 @@ for _name in [
     "gradient-descent",  # row 11
     "learning-rate",  # row 12
     "optimizers",  # row 13
+    "local-minima",  # row 28
     "weight-init",  # row 14
     "vanishing-gradients",  # row 15
     "overfitting",  # row 16
