@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
@@ -16,6 +18,14 @@ def load_digits(images: bool = False) -> tuple[np.ndarray, np.ndarray]:
     >>> X.shape, float(X.max()), np.bincount(y)[:3]
     ((1797, 64), 1.0, array([178, 182, 177]))
     """
+    pixels, target = _read(bool(images))
+    return pixels.copy(), target.copy()  # copies: a caller may change its arrays
+
+
+@functools.lru_cache(maxsize=2)
+def _read(images: bool) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's digits, parsed once per process (parsing its CSV takes a good part of a
+    second, and the labs load the digits once per seed)."""
     try:
         from sklearn.datasets import load_digits as _sklearn_load_digits
     except ImportError:
