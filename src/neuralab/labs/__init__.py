@@ -161,6 +161,7 @@ for _name in [
     "xor-numpy",  # rows 27, 8-10
     "activations",  # row 5
     "dying-relu",  # row 29
+    "numerical-derivative",  # rows 10-12: the book's chapter 4
     "gradient-check",  # row 10
     "gradient-descent",  # row 11
     "learning-rate",  # row 12
