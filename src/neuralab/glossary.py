@@ -128,8 +128,8 @@ TERMS: list[Term] = [
     _t("기울기 소실 / 폭발", "vanishing / exploding gradients", "neuralab.train.GradientStats",
        "vanishing-gradients"),
     _t("배치 정규화", "batch normalization", "neuralab.nn.BatchNorm neuralab.nn.BatchNorm2D",
-       "batch-norm"),
-    _t("층 정규화", "layer normalization", "neuralab.nn.LayerNorm"),
+       "batch-norm layer-norm"),
+    _t("레이어 정규화 (층 정규화)", "layer normalization", "neuralab.nn.LayerNorm", "layer-norm"),
     _t("잔차 연결", "residual connection", "neuralab.nn.Residual", "batch-norm"),
     # generalization
     _t("과적합", "overfitting", "neuralab.train.History", "overfitting"),

@@ -175,6 +175,7 @@ for _name in [
     "early-stopping",  # row 19
     "augmentation",  # row 20
     "batch-norm",  # row 21
+    "layer-norm",  # row 21
     "cnn-fashion-mnist",  # rows 3, 20, 21: convolution (issue 13)
     "input-normalization",  # rows 30, 22
     "hyperparameter-search",  # row 24
