@@ -168,6 +168,7 @@ for _name in [
     "optimizers",  # row 13
     "local-minima",  # row 28
     "weight-init",  # row 14
+    "init-training",  # rows 14, 15: the book's Fig. 6-15
     "vanishing-gradients",  # row 15
     "overfitting",  # row 16
     "regularization",  # row 17
