@@ -69,7 +69,7 @@ TERMS: list[Term] = [
        "activations dying-relu"),
     _t("죽은 뉴런 (죽은 렐루)", "dying ReLU, dead units", "neuralab.nn.ReLU neuralab.nn.LeakyReLU",
        "dying-relu"),
-    _t("소프트맥스", "softmax", "neuralab.nn.Softmax neuralab.softmax"),
+    _t("소프트맥스", "softmax", "neuralab.nn.Softmax neuralab.softmax", "activations"),
     _t("출력함수", "output function (identity, sigmoid, softmax by task)",
        "neuralab.nn.Identity neuralab.nn.Sigmoid neuralab.nn.Softmax"),
     _t("이진분류, 다중분류, 회귀", "binary classification, multi-class classification, "

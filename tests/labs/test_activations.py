@@ -53,3 +53,17 @@ def test_gelu_matches_torch():
     np.testing.assert_allclose(ours, y.detach().numpy(), atol=1e-9)
     y.sum().backward()
     np.testing.assert_allclose(result.derivatives["gelu"], x.grad.numpy(), atol=1e-9)
+
+
+def test_the_softmax_sums_to_one_and_its_derivative_is_backpropagation():
+    result = activations.run(activations.Config(points=61))
+    x = np.asarray(result.x)
+    z = np.column_stack([x, np.full_like(x, activations.SOFTMAX_LOGITS[0]),
+                         np.full_like(x, activations.SOFTMAX_LOGITS[1])])
+    expected = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(result.softmax, expected, atol=1e-12)
+    p0 = expected[:, 0]
+    np.testing.assert_allclose(result.softmax_derivative, p0 * (1 - p0), atol=1e-12)
+    assert max(result.softmax_errors.values()) < activations.TOL
+    # the first probability grows with its logit, the other two fall, at every grid step
+    assert np.all(np.diff(expected[:, 0]) > 0) and np.all(np.diff(expected[:, 1]) < 0)

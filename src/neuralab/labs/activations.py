@@ -31,9 +31,16 @@ CLAIM = (
     f"{GRID_TOL:g} on the grid), and both nearly vanish for large |x| (saturation: sigmoid'(5) "
     "< 0.01, tanh'(5) < 0.001), while ReLU passes a derivative of exactly 1 for every positive "
     "input; the derivatives computed by backpropagation equal the closed forms within "
-    f"{TOL:g} in float64 (rounding)."
+    f"{TOL:g} in float64 (rounding). The softmax (소프트맥스) turns logits into probabilities "
+    f"that sum to 1 within {TOL:g}, and its derivative dp_i/dz_i by backpropagation is "
+    "p_i (1 - p_i)."
 )
 CONCEPTS = [5, 6, 9]
+
+#: the panels of the figure: functions that saturate, and the ReLU family
+SATURATING = ("step", "sigmoid", "tanh")
+#: the softmax is drawn for the logits (x, SOFTMAX_LOGITS[0], SOFTMAX_LOGITS[1]) along the grid
+SOFTMAX_LOGITS = (1.0, 0.0)
 
 FUNCTIONS = {
     "step": (ops.step, lambda x: np.zeros_like(x)),
@@ -66,6 +73,10 @@ class Result:
     max_derivative: dict[str, float]
     derivative_at_5: dict[str, float]
     max_error_vs_closed_form: dict[str, float]
+    # the softmax of the logits (x, 1, 0): probabilities (N, 3) and dp_0/dz_0 by backprop
+    softmax: list[list[float]] = field(default_factory=list)
+    softmax_derivative: list[float] = field(default_factory=list)
+    softmax_errors: dict[str, float] = field(default_factory=dict)
     checks: dict[str, bool] = field(default_factory=dict)
     claim_holds: bool = False
     notes: list[str] = field(default_factory=list)
@@ -81,6 +92,10 @@ class Result:
                 f"{self.derivative_at_5[name]:>10.4f} "
                 f"{'-' if err is None else f'{err:.2e}':>19}"
             )
+        if self.softmax_errors:
+            lines.append(f"softmax of (x, 1, 0): max |sum of p - 1| "
+                         f"{self.softmax_errors['sum']:.2e}, max |dp_0/dz_0 by backprop - "
+                         f"p_0 (1 - p_0)| {self.softmax_errors['derivative']:.2e}")
         lines += ["", f"grid: {len(self.x)} points from {self.x[0]:g} to {self.x[-1]:g}; "
                   f"tolerance autograd vs closed form {TOL:g} (float64), grid {GRID_TOL:g}"]
         lines += [f"  {name}: {'yes' if ok else 'NO'}" for name, ok in self.checks.items()]
@@ -119,20 +134,56 @@ def run(config: Config) -> Result:
             or bool(np.all(np.asarray(derivatives["relu"])[x > 0] == 1.0)),
         "autograd = closed form": all(err < TOL for err in errors.values()),
     }
-    return Result(x.tolist(), values, derivatives, max_d, at5, errors, checks=checks,
+    # the softmax: each row of logits (x, 1, 0) gives probabilities; d(sum of p_0)/dz_0 is
+    # dp_0/dz_0 of its own row, p_0 (1 - p_0)
+    z = tensor(np.column_stack([x, np.full_like(x, SOFTMAX_LOGITS[0]),
+                                np.full_like(x, SOFTMAX_LOGITS[1])]),
+               requires_grad=True, dtype=np.float64)
+    p = ops.softmax(z, axis=1)
+    p[:, 0].sum().backward()
+    probs = p.data
+    softmax_errors = {
+        "sum": float(np.max(np.abs(probs.sum(axis=1) - 1))),
+        "derivative": float(np.max(np.abs(z.grad[:, 0] - probs[:, 0] * (1 - probs[:, 0])))),
+    }
+    checks["softmax: rows sum to 1, dp_i/dz_i = p_i (1 - p_i)"] = all(
+        e < TOL for e in softmax_errors.values())
+    return Result(x.tolist(), values, derivatives, max_d, at5, errors, probs.tolist(),
+                  z.grad[:, 0].tolist(), softmax_errors, checks=checks,
                   claim_holds=all(checks.values()))
 
 
 def plot(result: Result, out_dir: Path) -> list[Path]:
     plt = plots.pyplot()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-    for name in result.values:
-        ax1.plot(result.x, result.values[name], label=name)
-        ax2.plot(result.x, result.derivatives[name], label=name)
-    ax1.set(title="activation f(x)", xlabel="x", ylim=(-1.5, 3))
-    ax2.set(title="derivative f'(x) by backpropagation", xlabel="x", ylim=(-0.1, 1.2))
-    for ax in (ax1, ax2):
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8), sharex=True)
+    groups = [[n for n in result.values if n in SATURATING],
+              [n for n in result.values if n not in SATURATING]]
+    for col, (names, title) in enumerate(zip(groups, ("saturating: step, sigmoid, tanh",
+                                                      "the ReLU family"))):
+        for name in names:
+            axes[0, col].plot(result.x, result.values[name], label=name)
+            axes[1, col].plot(result.x, result.derivatives[name], label=name)
+        axes[0, col].set(title=f"{title}: f(x)", ylim=(-1.5, 3) if col else (-1.2, 1.2))
+        axes[1, col].set(title="derivative f'(x) by backpropagation", xlabel="x",
+                         ylim=(-0.1, 1.2))
+        axes[0, col].legend(loc="upper left", fontsize=8)
+    ax = axes[0, 2]
+    if result.softmax:
+        probs = np.asarray(result.softmax)
+        a, b = SOFTMAX_LOGITS
+        for i, label in enumerate(("p0 (logit x)", f"p1 (logit {a:g})", f"p2 (logit {b:g})")):
+            ax.plot(result.x, probs[:, i], label=label)
+        ax.plot(result.x, probs.sum(axis=1), "k:", lw=1, label="p0 + p1 + p2")
+        axes[1, 2].plot(result.x, result.softmax_derivative, label="dp0/dz0 by backprop")
+        axes[1, 2].plot(result.x, probs[:, 0] * (1 - probs[:, 0]), "k:", lw=1,
+                        label="p0 (1 - p0)")
+    ax.set(title=f"softmax of the logits (x, {SOFTMAX_LOGITS[0]:g}, {SOFTMAX_LOGITS[1]:g})",
+           ylim=(-0.05, 1.1))
+    ax.legend(loc="center left", fontsize=8)
+    axes[1, 2].set(title="softmax derivative", xlabel="x", ylim=(-0.02, 0.3))
+    axes[1, 2].legend(loc="upper left", fontsize=8)
+    for ax in axes.flat:
         ax.grid(alpha=0.3)
         ax.axhline(0, color="k", lw=0.5)
-    ax2.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
     return [plots.save(fig, Path(out_dir) / "activations.png")]
