@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.__main__ import RESULTS, ROOT
+from bench.__main__ import RESULTS, ROOT, wrap
 from neuralab.io import atomic_write
 from neuralab.io.pages import replace_block
 from neuralab.io.provenance import run_metadata
@@ -125,9 +125,9 @@ def render(result: dict[str, Any]) -> str:
     s, m = result["summary"], result["machine"]
     local, ray = s["local"], s["ray"]
     lines = [
-        f"`neuralab search {' '.join(result['search'])}` ({local['trainings']} trainings), "
-        f"median of {result['repeats']} interleaved runs on {m['cpu']} ({m['blas']}); the same "
-        f"leaderboard on both backends:",
+        wrap(f"`neuralab search {' '.join(result['search'])}` ({local['trainings']} trainings), "
+             f"median of {result['repeats']} interleaved runs on {m['cpu']} ({m['blas']}); the "
+             f"same leaderboard on both backends:"),
         "",
         "| backend | whole command (s) | the trainings (s) |",
         "|---|---|---|",
@@ -137,9 +137,9 @@ def render(result: dict[str, Any]) -> str:
         f"| ratio Ray / local | {ray['wall'] / local['wall']:.2f} | "
         f"{ray['search'] / local['search']:.2f} |",
         "",
-        f"Load average during the runs: {min(result['load_average']):.1f} to "
-        f"{max(result['load_average']):.1f} (other work on the machine slows both alike). "
-        f"Commit {m['commit']}.",
+        wrap(f"Load average during the runs: {min(result['load_average']):.1f} to "
+             f"{max(result['load_average']):.1f} (other work on the machine slows both alike). "
+             f"Commit {m['commit']}."),
     ]
     return "\n".join(lines) + "\n"
 
