@@ -262,8 +262,8 @@ def search_table(config: SearchConfig, command: str = "", resume: bool = False) 
     _check_search(config)
     run_dir = RunDirectory(config.out, overwrite=True if resume else config.overwrite)
     partial = partial_dir(config.out)
+    run_dir.check()  # a file in the way, no permission (and, unless resuming, an earlier run)
     if not resume:
-        run_dir.check()
         if (partial / "trials.jsonl").exists():
             if not config.overwrite:
                 raise FileExistsError(
