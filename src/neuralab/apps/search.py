@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 
-from ..config import to_toml
 from ..data import KFold, StratifiedKFold
 from ..io import RunDirectory, atomic_write, figures, to_jsonable
 from ..io.atomic import nan_to_none
@@ -43,7 +42,7 @@ from ..train.search import SuccessiveHalving, run_rounds, search_fingerprint
 from .tabular import (
     TabularConfig, TabularResult, TrainingDiverged, TrainingInterrupted, _check_settings,
     _settings_text, build_network, check_size, draw_settings, fit_network, fit_preprocessor,
-    prepare_table, split_rows, train_table,
+    prepare_table, settings_toml, split_rows, train_table,
 )
 
 __all__ = ["SearchConfig", "SearchResult", "partial_dir", "search_table"]
@@ -244,12 +243,8 @@ class _Progress:
 
 
 def _search_toml(config: SearchConfig, command: str) -> str:
-    from .tabular import names_builtin
-
-    source = config.data if names_builtin(config.data) else str(Path(config.data).resolve())
-    return to_toml(replace(config, data=source, out="", overwrite=False, verbose=1),
-                   "neuralab search --config search.toml reruns this search\n"
-                   f"made by: {command or 'neuralab.apps.search.search_table'}")
+    return settings_toml(config, "neuralab search --config search.toml reruns this search",
+                         command or "neuralab.apps.search.search_table")
 
 
 def search_table(config: SearchConfig, command: str = "", resume: bool = False) -> SearchResult:

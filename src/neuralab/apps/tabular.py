@@ -656,11 +656,18 @@ def _interrupted(config: TabularConfig, run_dir: RunDirectory | None,
         f"{shlex.quote(config.out)}")
 
 
-def _config_toml(config: TabularConfig, command: str) -> str:
+def settings_toml(config: TabularConfig, rerun: str, made_by: str) -> str:
+    """``config`` (a TabularConfig or a subclass) as the TOML file of a run directory: the data
+    as a built-in name or an absolute path, no output settings; ``rerun`` and ``made_by`` (the
+    command line) as its header."""
     source = config.data if names_builtin(config.data) else str(Path(config.data).resolve())
     return to_toml(replace(config, data=source, out="", overwrite=False, verbose=1),
-                   "neuralab train --config config.toml reruns this run bit for bit\n"
-                   f"made by: {command or 'neuralab.apps.tabular.train_table'}")
+                   f"{rerun}\nmade by: {made_by}")
+
+
+def _config_toml(config: TabularConfig, command: str) -> str:
+    return settings_toml(config, "neuralab train --config config.toml reruns this run bit for "
+                         "bit", command or "neuralab.apps.tabular.train_table")
 
 
 #: what ``--search`` draws from (train.search distributions): the settings that matter most
