@@ -40,9 +40,10 @@ def iris(n=None):
 
 def twin(keras, build, compile_args):
     """The same model in Keras and neuralab.keras (``build(module)`` takes keras or nk), with
-    Keras' initial weights copied into neuralab's.  Keras numbers layer names across the session;
+    Keras' initial weights (seeded) copied into neuralab's.  Keras numbers layer names across the session;
     clear_session() starts again at ``dense``, as neuralab does in every model."""
     keras.backend.clear_session()
+    keras.utils.set_random_seed(0)  # Keras draws the initial weights: the same ones every run
     km = build(keras)
     km.compile(**compile_args(keras))
     nm = build(nk)
