@@ -371,6 +371,54 @@ def test_terminate_on_nan_stops_with_a_message_and_keeps_the_last_good_weights(c
     assert all(np.isfinite(v).all() for v in model.state_dict().values())
 
 
+def test_steps_per_epoch_is_ceil_of_samples_over_batch_size_like_keras():
+    # docs/training.md's example: 60000 images in batches of 128 are 468 full batches and one of
+    # 60000 - 468 * 128 = 96, so 469 steps per epoch (Keras' history.params["steps"])
+    x = np.zeros((60000, 1), np.float32)
+    y = np.zeros(60000, np.int64)
+    out = io.StringIO()
+    trainer = Trainer(_model((1, 2, 2)), "cross_entropy", "sgd")
+    h = trainer.fit(x, y, epochs=0, batch_size=128,
+                    callbacks=[ProgressBar(verbose=2, stream=out)])
+    assert h.params["steps"] == 469 and h.params["last_batch_size"] == 96
+    assert h.params["batch_size"] == 128 and h.params["samples"] == 60000
+    assert h.params["epochs"] == 0 and h.params == trainer.params
+    assert out.getvalue() == ("60000 samples, batch size 128: 469 steps per epoch "
+                              "(468 of 128, the last of 96)\n")
+    # docs/training.md shows this very line and these params
+    from pathlib import Path
+
+    page = (Path(__file__).parents[2] / "docs" / "training.md").read_text(encoding="utf-8")
+    assert f"# {out.getvalue().strip()}" in page
+    assert "'steps': 469, 'batch_size': 128, 'last_batch_size': 96" in page
+
+    # the steps the loop really makes, counted by a batch hook, and the size of each
+    x, y = _data(n=10)
+    sizes = []
+    h = Trainer(_model(), "cross_entropy", "sgd").fit(
+        x, y, epochs=2, batch_size=4, verbose=0,
+        callbacks=[LambdaCallback(on_batch_begin=lambda b, logs: sizes.append(logs["size"]))])
+    assert sizes == [4, 4, 2] * 2
+    assert (h.params["steps"], h.params["last_batch_size"]) == (3, 2)
+    # a batch that divides N: no smaller last batch; a DataLoader's own batch size and
+    # drop_last are what counts (fit's batch_size is ignored for it)
+    h = Trainer(_model(), "cross_entropy", "sgd").fit(x, y, epochs=0, batch_size=5, verbose=0)
+    assert (h.params["steps"], h.params["last_batch_size"]) == (2, 5)
+    loader = nl.data.DataLoader((x, y), batch_size=3, drop_last=True)
+    h = Trainer(_model(), "cross_entropy", "sgd").fit(loader, epochs=0, batch_size=7, verbose=0)
+    assert (h.params["steps"], h.params["batch_size"], h.params["last_batch_size"]) == (3, 3, 3)
+    # an iterable of batches does not say how many samples it holds: no steps line
+    out = io.StringIO()
+
+    class Batches:
+        def __iter__(self):
+            return iter([(x[:4], y[:4]), (x[4:], y[4:])])
+
+    Trainer(_model(), "cross_entropy", "sgd").fit(
+        Batches(), epochs=1, callbacks=[ProgressBar(2, stream=out)])
+    assert out.getvalue().startswith("Epoch 1/1 - ")
+
+
 def test_progress_bar_line_mode_bar_mode_and_silence():
     x, y = _data(n=12)
 
@@ -383,6 +431,9 @@ def test_progress_bar_line_mode_bar_mode_and_silence():
         x, y, validation_split=0.25, epochs=3, batch_size=4,
         callbacks=[ProgressBar(verbose=1, stream=lines)])
     text = lines.getvalue().splitlines()
+    # 12 samples, validation_split=0.25: 9 train in batches of 4, so 3 steps, the last of 1
+    assert text[0] == "9 samples, batch size 4: 3 steps per epoch (2 of 4, the last of 1)"
+    text = text[1:]
     assert len(text) == 3 and text[0].startswith("Epoch 1/3 - ")
     assert all(k in text[2] for k in ("loss: ", "accuracy: ", "val_loss: ", "val_accuracy: "))
     assert "\r" not in lines.getvalue()
@@ -391,8 +442,10 @@ def test_progress_bar_line_mode_bar_mode_and_silence():
     Trainer(_model(), "cross_entropy", "adam").fit(
         x, y, epochs=2, batch_size=4, callbacks=[ProgressBar(verbose=1, stream=tty, interval=0)])
     out = tty.getvalue()
-    assert out.startswith("Epoch 1/2\n") and "\r3/3 [" in out and "loss: " in out
-    assert out.count("\n") == 4          # two headers, two finished bars
+    # 12 samples in batches of 4: 3 full steps, so no last-batch remark
+    assert out.startswith("12 samples, batch size 4: 3 steps per epoch\nEpoch 1/2\n")
+    assert "\r3/3 [" in out and "loss: " in out
+    assert out.count("\n") == 5          # the steps line, two headers, two finished bars
 
     quiet = io.StringIO()
     Trainer(_model(), "cross_entropy", "adam").fit(

@@ -138,8 +138,13 @@ class History(Callback):
     losses, one per epoch (Keras' ``History``).  ``history.epoch`` lists the (0-based) epochs.
     :meth:`~neuralab.train.Trainer.fit` adds one and returns it.
 
+    ``history.params`` holds the fit's parameters, as Keras' ``History.params``: ``epochs``,
+    ``steps`` (steps per epoch, ``ceil(samples / batch_size)``), ``batch_size``,
+    ``last_batch_size`` (the samples left for an epoch's last step), ``samples``, ``verbose``.
+
     >>> h = trainer.fit(x, y, validation_split=0.2, epochs=20)
     >>> plt.plot(h.history["loss"]); plt.plot(h.history["val_loss"])
+    >>> h.params["steps"]           # 60000 samples, batch_size=128: 469 (the last of 96)
     """
 
     order = -100
@@ -147,6 +152,10 @@ class History(Callback):
     def __init__(self) -> None:
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
+        self.params: dict[str, Any] = {}
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.params = dict(self.trainer.params)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.epoch.append(int(epoch))

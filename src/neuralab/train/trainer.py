@@ -211,10 +211,14 @@ class Trainer:
         self._ensure_built(train.sample())
         callback_list = self._make_callbacks(callbacks, verbose)
         self.callbacks = callback_list
+        # the epoch/batch/step arithmetic (에포크, 배치 크기, 반복 횟수): steps per epoch =
+        # ceil(samples / batch_size) (Keras' params["steps"]), the last batch holds the rest
+        size, last = train.batch_sizes(batch_size)
         self.params = {
             "epochs": epochs,
             "steps": train.num_batches(),
-            "batch_size": batch_size,
+            "batch_size": size,
+            "last_batch_size": last,
             "samples": train.num_samples(),
             "verbose": verbose,
             "do_validation": val is not None,
@@ -835,6 +839,22 @@ class _Batches:
             return len(self.loader)
         except TypeError:
             return None
+
+    def batch_sizes(self, batch_size: int) -> tuple[int | None, int | None]:
+        """(samples per step, samples in the last step of an epoch): the loader's batch size
+        (``batch_size`` for arrays, which are wrapped in a DataLoader of that size), and what is
+        left for the last step, ``N - (steps - 1) * batch_size`` (all of a batch with
+        ``drop_last``); for an iterable of batches, which does not say, ``batch_size`` as given
+        and None."""
+        size = getattr(self.loader, "batch_size", None)
+        if not isinstance(size, int):
+            return batch_size, None
+        steps, n = self.num_batches(), self.num_samples()
+        if not steps or n is None:
+            return size, None
+        if getattr(self.loader, "drop_last", False):
+            return size, size
+        return size, n - (steps - 1) * size
 
     def num_samples(self) -> int | None:
         n = getattr(self.loader, "num_samples", None)

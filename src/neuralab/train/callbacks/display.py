@@ -28,6 +28,20 @@ def _bar(frac: float, width: int) -> str:
     return "=" * filled + arrow + "." * (width - filled - len(arrow))
 
 
+def steps_line(params: dict[str, Any]) -> str | None:
+    """The epoch/batch/step arithmetic of a fit in one line, from the trainer's ``params``:
+    ``60000 samples, batch size 128: 469 steps per epoch (468 of 128, the last of 96)``; None
+    when the data does not say how many samples or steps it has."""
+    steps, n = params.get("steps"), params.get("samples")
+    size, last = params.get("batch_size"), params.get("last_batch_size")
+    if not steps or n is None or size is None:
+        return None
+    line = f"{n} samples, batch size {size}: {steps} step{'s' if steps != 1 else ''} per epoch"
+    if last is not None and last != size:
+        line += f" ({steps - 1} of {size}, the last of {last})"
+    return line
+
+
 class ProgressBar(Callback):
     """Training progress on standard output (written here, no dependency).
 
@@ -37,9 +51,11 @@ class ProgressBar(Callback):
     * ``verbose=2``: one line per epoch always;
     * ``verbose=0``: nothing.
 
-    The learning rate is shown once it differs from its value at the start.
+    The learning rate is shown once it differs from its value at the start.  Before the first
+    epoch one line gives the epoch/batch/step arithmetic (:func:`steps_line`).
 
     >>> trainer.fit(x, y, epochs=10, verbose=2)
+    120 samples, batch size 32: 4 steps per epoch (3 of 32, the last of 24)
     Epoch 1/10 - 0.0s - loss: 1.0412 - accuracy: 0.4417 - val_loss: 0.9551 - val_accuracy: 0.5667
     """
 
@@ -70,6 +86,10 @@ class ProgressBar(Callback):
         self._lr0 = getattr(self.trainer.optimizer, "lr", None)
         self._steps = self.trainer.params.get("steps")
         self._epochs = self.trainer.params.get("epochs")
+        header = steps_line(self.trainer.params)
+        if self.mode is not None and header:
+            out.write(header + "\n")
+            out.flush()
 
     def _uses(self, hook: str) -> bool:
         if hook == "on_batch_end":
