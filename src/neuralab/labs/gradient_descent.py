@@ -13,9 +13,17 @@ The full training loss is recorded per epoch, per update and per second of train
 noise of the gradient estimate, ||g_B - g|| / ||g|| (which falls like 1/sqrt(B)), is measured at
 the initial weights on random batches.
 
+The lecture's picture of the three paths over the loss contours (등고선) is drawn on a problem
+with two weights, where the loss surface can be shown whole: linear regression y ~ w1 x1 + w2 x2
+(no bias) on ``contour_samples`` points with correlated features, mean squared error, plain SGD
+at one learning rate from one start for ``contour_steps`` updates with B = N, B =
+``contour_batch`` and B = 1.  After every update the full loss is evaluated; the path's
+*wiggle* is its length divided by the straight distance from its start to its end (1 for a
+straight path).
+
 The whole experiment is repeated for each of several seeds (new initial weights, new shuffling,
-new noise batches); the claim holds only if every one of its orderings holds for every seed.
-The figure and the first table show the first seed.
+new noise batches, a new regression sample); the claim holds only if every one of its orderings
+holds for every seed.  The figures and the first table show the first seed.
 """
 
 from __future__ import annotations
@@ -40,7 +48,10 @@ CLAIM = (
     "경사하강법) follows the exact gradient smoothly but makes one update per epoch, so it is the "
     "slowest per epoch; mini-batch gradient descent (미니배치) is the compromise: its gradient "
     "noise falls like 1/sqrt(B), so its loss falls smoothly, while it still makes many updates "
-    "per epoch. Decided for every seed of `seeds`: each ordering must hold for each seed."
+    "per epoch. On the loss contours of a two-weight linear regression the batch path is "
+    "smooth and its loss falls at every update, SGD's path zigzags and its loss rises after "
+    "many updates, mini-batch in between. Decided for every seed of `seeds`: each ordering "
+    "must hold for each seed."
 )
 CONCEPTS = [11]
 
@@ -56,6 +67,11 @@ class Config:
     mini_batch_size: int = 32
     trace_steps: int = 300
     noise_batches: int = 30
+    #: the two-weight linear regression of the contour figure
+    contour_samples: int = 200
+    contour_steps: int = 100
+    contour_lr: float = 0.1
+    contour_batch: int = 20
     #: each seed repeats the experiment: new initial weights, shuffling and noise batches
     seeds: tuple[int, ...] = (0, 1, 2)
 
@@ -67,6 +83,14 @@ class Config:
 #: the numbers of one seed that the claim is decided on (printed per seed by ``summary()``)
 SEED_COLUMNS = ("final batch", "final mini", "final SGD", "SGD/mini", "mini/batch",
                 "SGD raising", "mini @ k", "SGD @ k")
+#: the contour problem's numbers per seed: the fraction of updates after which the full loss
+#: rose, and the path's wiggle (length / distance from start to end), per mode
+CONTOUR_COLUMNS = ("raising batch", "raising mini", "raising SGD", "wiggle batch",
+                   "wiggle mini", "wiggle SGD")
+#: the margins of the contour orderings (measured: SGD's raising fraction exceeds mini-batch's
+#: by about twice this, and its wiggle is well over twice mini-batch's; see the test)
+RAISE_MARGIN = 0.1
+WIGGLE_FACTOR = 1.5
 
 
 @dataclass
@@ -91,6 +115,9 @@ class Result:
     initial_weights: dict[str, list]
     seeds: list[int] = field(default_factory=list)
     per_seed: list[dict] = field(default_factory=list)  # SEED_COLUMNS + "seed", "holds"
+    #: the first seed's contour problem: grid, loss on it, the minimum, paths and their losses
+    contour: dict = field(default_factory=dict)
+    contour_per_seed: list[dict] = field(default_factory=list)  # CONTOUR_COLUMNS + seed, holds
     claim_holds: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -125,6 +152,27 @@ class Result:
                 f"{f([row[c] for row in self.per_seed]):>11.4g}" for c in SEED_COLUMNS))
         held = sum(row["holds"] for row in self.per_seed)
         lines.append(f"the orderings hold for {held} of {len(self.per_seed)} seeds")
+        c = self.contour
+        lines += ["", f"loss contours: linear regression with two weights, {c['n']} samples, "
+                  f"{c['steps']} updates of each at lr = {c['lr']:g} with B = "
+                  + ", ".join(str(c["batch_sizes"][m]) for m in MODES)
+                  + "; raising = fraction of updates after which the full loss rose, wiggle = "
+                  "path length / distance from start to end",
+                  f"{'seed':>6} " + " ".join(f"{col:>13}" for col in CONTOUR_COLUMNS)
+                  + "  orderings"]
+        for row in self.contour_per_seed:
+            lines.append(f"{row['seed']:>6} " + " ".join(f"{row[col]:>13.3f}"
+                                                         for col in CONTOUR_COLUMNS)
+                         + f"  {'hold' if row['holds'] else 'FAIL'}")
+        for label, f in (("min", np.min), ("max", np.max)):
+            lines.append(f"{label:>6} " + " ".join(
+                f"{f([row[col] for row in self.contour_per_seed]):>13.3f}"
+                for col in CONTOUR_COLUMNS))
+        held = sum(row["holds"] for row in self.contour_per_seed)
+        lines.append(f"needed on every seed: batch never raises the loss; SGD raises it after "
+                     f"more updates than mini-batch by {RAISE_MARGIN:g}; wiggle batch < mini < "
+                     f"SGD, SGD's over {WIGGLE_FACTOR:g} x mini-batch's; held for {held} of "
+                     f"{len(self.contour_per_seed)} seeds")
         return "\n".join(lines)
 
 
@@ -155,8 +203,17 @@ def run(config: Config) -> Result:
             f"{config.epochs}, {config.mini_batch_size}, {config.lr}"
         )
     common.check_seeds("gradient-descent", config.seeds)
+    if config.contour_samples < 10 or config.contour_steps < 10 or not (
+            2 <= config.contour_batch < config.contour_samples) or config.contour_lr <= 0:
+        raise ValueError(
+            "gradient-descent expected `contour_samples` >= 10, `contour_steps` >= 10, "
+            "2 <= `contour_batch` < `contour_samples` and `contour_lr` > 0, got "
+            f"{config.contour_samples}, {config.contour_steps}, {config.contour_batch}, "
+            f"{config.contour_lr}")
     X, y = _digits(config.n_samples)
     runs = [_run_seed(config, s, X, y) for s in config.seeds]
+    with single_thread_blas():
+        contours = [_contours(config, s) for s in config.seeds]
     first = runs[0]
     return Result(
         n_samples=len(X),
@@ -165,7 +222,10 @@ def run(config: Config) -> Result:
         **{name: first[name] for name in _SEED_FIELDS},
         seeds=list(config.seeds),
         per_seed=[r["row"] for r in runs],
-        claim_holds=all(r["row"]["holds"] for r in runs),
+        contour=contours[0]["figure"],
+        contour_per_seed=[c["row"] for c in contours],
+        claim_holds=all(r["row"]["holds"] for r in runs)
+        and all(c["row"]["holds"] for c in contours),
     )
 
 
@@ -298,6 +358,69 @@ def _train(
     }
 
 
+def _contours(config: Config, seed_value: int) -> dict:
+    """Batch, mini-batch and stochastic gradient descent on a linear regression with two weights
+    (mean squared error, no bias), ``contour_steps`` updates each from the same start: the paths,
+    the full loss after every update and, for the figure, the loss on a grid of weights."""
+    rng = np.random.default_rng(seed_value)
+    n = config.contour_samples
+    # correlated features make the contours elongated ellipses, as in the lecture's picture
+    x1 = rng.normal(size=n)
+    x2 = 0.8 * x1 + 0.6 * rng.normal(size=n)
+    X = np.stack([x1, x2], axis=1).astype(np.float32)
+    y = (X @ np.array([1.0, 0.5]) + 0.5 * rng.normal(size=n)).astype(np.float32)[:, None]
+    start = np.array([[-2.5], [0.5]], dtype=np.float32)
+    sizes = {"batch": n, "mini-batch": config.contour_batch, "stochastic": 1}
+    criterion = nn.MSELoss()
+    paths: dict[str, list[list[float]]] = {}
+    losses: dict[str, list[float]] = {}
+    for mode in MODES:
+        model = nn.Sequential([nn.Dense(1, input_dim=2, use_bias=False)])
+        model.load_state_dict({"0.weight": start})
+        opt = optim.SGD(model.parameters(), lr=config.contour_lr)
+        loader = DataLoader((X, y), batch_size=sizes[mode], shuffle=True, rng=seed_value + 1)
+        weight = model.layers[0].weight
+
+        def full_loss() -> float:
+            with no_grad():
+                return float(criterion(model(X), y).data)
+
+        path, loss_path = [weight.data.ravel().tolist()], [full_loss()]
+        while len(path) <= config.contour_steps:
+            for xb, yb in loader:
+                loss = criterion(model(xb), yb)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                path.append(weight.data.ravel().tolist())
+                loss_path.append(full_loss())
+                if len(path) > config.contour_steps:
+                    break
+        paths[mode], losses[mode] = path, loss_path
+    best = np.linalg.lstsq(X.astype(np.float64), y[:, 0].astype(np.float64), rcond=None)[0]
+    row: dict = {"seed": seed_value}
+    for mode, short in zip(MODES, ("batch", "mini", "SGD")):
+        p = np.asarray(paths[mode])
+        row[f"raising {short}"] = float(np.mean(np.diff(losses[mode]) > 0))
+        row[f"wiggle {short}"] = float(np.sum(np.linalg.norm(np.diff(p, axis=0), axis=1))
+                                       / np.linalg.norm(p[-1] - p[0]))
+    row["holds"] = bool(
+        row["raising batch"] == 0.0
+        and row["raising SGD"] > row["raising mini"] + RAISE_MARGIN
+        and row["wiggle batch"] < row["wiggle mini"]
+        and row["wiggle SGD"] > WIGGLE_FACTOR * row["wiggle mini"])
+    w1 = np.linspace(-3.0, 3.0, 81)
+    w2 = np.linspace(-2.5, 3.5, 81)
+    W = np.stack(np.meshgrid(w1, w2), axis=-1).reshape(-1, 2).astype(np.float64)
+    residual = X.astype(np.float64) @ W.T - y.astype(np.float64)
+    grid_loss = np.mean(residual ** 2, axis=0).reshape(len(w2), len(w1))
+    figure = {"n": n, "steps": config.contour_steps, "lr": config.contour_lr,
+              "batch_sizes": sizes, "w1": w1.tolist(), "w2": w2.tolist(),
+              "grid_loss": grid_loss.tolist(), "minimum": best.tolist(), "paths": paths,
+              "losses": losses, "seed": seed_value}
+    return {"row": row, "figure": figure}
+
+
 def _gradient_noise(
     initial: dict, config: Config, seed_value: int, X: np.ndarray, y: np.ndarray
 ) -> tuple[list[int], list[float], list[float]]:
@@ -384,4 +507,40 @@ def plot(result: Result, out_dir: Path) -> list[Path]:
     fig.suptitle(f"Gradient descent on digits: {result.n_samples} samples, {result.architecture} "
                  f"MLP, plain SGD with lr = {result.lr:g} for every batch size")
     fig.tight_layout()
-    return [plots.save(fig, Path(out_dir) / "gradient_descent.png")]
+    files = [plots.save(fig, Path(out_dir) / "gradient_descent.png")]
+    files.append(_plot_contours(result, Path(out_dir), colors))
+    return files
+
+
+def _plot_contours(result: Result, out_dir: Path, colors: dict[str, str]) -> Path:
+    plt = plots.pyplot()
+    c = result.contour
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 5),
+                                   gridspec_kw={"width_ratios": [1.15, 1]})
+    grid = np.asarray(c["grid_loss"])
+    low = float(grid.min())
+    levels = low + (float(grid.max()) - low) * np.linspace(0, 1, 16) ** 2
+    ax1.contour(c["w1"], c["w2"], grid, levels=levels[1:], colors="0.6", linewidths=0.7)
+    row = result.contour_per_seed[0]
+    for mode, short in zip(MODES, ("batch", "mini", "SGD")):
+        p = np.asarray(c["paths"][mode])
+        label = (f"{mode} (B = {c['batch_sizes'][mode]}): wiggle {row[f'wiggle {short}']:.2f}, "
+                 f"loss rose after {row[f'raising {short}']:.0%} of updates")
+        ax1.plot(p[:, 0], p[:, 1], "-", color=colors[mode], lw=1.2 if mode != "stochastic"
+                 else 0.9, marker="o", ms=2, label=label)
+        ax2.semilogy(range(len(c["losses"][mode])), np.asarray(c["losses"][mode]) - low + 1e-4,
+                     color=colors[mode], lw=1, label=mode)
+    ax1.plot(*c["paths"]["batch"][0], "ks", ms=6, label="start (the same for all three)")
+    ax1.plot(*c["minimum"], "k*", ms=12, label="minimum (least squares)")
+    ax1.set(title=f"Loss contours and the paths of {c['steps']} updates (seed {c['seed']})",
+            xlabel="w1", ylabel="w2", aspect="equal")
+    ax1.legend(fontsize=7, loc="lower left")
+    ax2.set(title="Full training loss above its minimum, per update",
+            xlabel="update step", ylabel="loss - minimum loss (log scale)")
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+    ax2.legend(fontsize=8)
+    fig.suptitle(f"Linear regression with two weights: {c['n']} samples, mean squared error, "
+                 f"plain SGD with lr = {c['lr']:g} for every batch size")
+    fig.tight_layout()
+    return plots.save(fig, out_dir / "gradient_descent_contours.png")
