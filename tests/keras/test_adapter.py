@@ -105,7 +105,10 @@ def test_regression_targets_of_shape_n_match_one_output_column():
 
 
 @pytest.mark.parametrize("make, match", [
-    (lambda: layers.Conv2D, "channels_first"),
+    (lambda: layers.Conv2D(4, 3, groups=2), "separate Conv2D layers"),
+    (lambda: layers.AveragePooling2D(padding="same")(np.zeros((1, 5, 5, 1))),
+     "padded pixels out of the average"),
+    (lambda: layers.SeparableConv2D, "supported"),
     (lambda: layers.LSTM, "supported"),
     (lambda: layers.Dense(4, activation="gelu"), "tanh approximation"),
     (lambda: layers.Dense(4, bias_regularizer="l2"), "kernel_regularizer"),
@@ -123,6 +126,39 @@ def test_regression_targets_of_shape_n_match_one_output_column():
 def test_unsupported_keras_features_say_what_to_do(make, match):
     with pytest.raises((nk.UnsupportedKerasFeature, AttributeError), match=match):
         make()
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: layers.Conv2D(4, 3, data_format="NHWC"), "channels_last"),
+    (lambda: layers.MaxPooling2D(padding="full"), "'valid' or 'same'"),
+    (lambda: layers.Conv2D(4, 3)(np.zeros((5, 5, 1))), r"\(batch, height, width, channels\)"),
+    (lambda: layers.Conv2D(4, 3, data_format="channels_first")(np.zeros((5, 5, 1))),
+     r"\(batch, channels, height, width\)"),
+])
+def test_bad_image_layer_arguments_are_value_errors(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_conv_model_saves_loads_and_opens_up(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(6, 8, 8, 3)).astype(np.float32)
+    model = nk.Sequential([nk.Input(shape=(8, 8, 3)),
+                           layers.Conv2D(4, 3, strides=2, padding="same", activation="relu"),
+                           layers.BatchNormalization(), layers.MaxPooling2D(),
+                           layers.GlobalAveragePooling2D(), layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, rng.normal(size=(6, 2)).astype(np.float32), epochs=2, verbose=0)
+    kernel = model.layers[0].get_weights()[0]
+    assert kernel.shape == (3, 3, 3, 4)  # Keras' layout; the neuralab layer keeps PyTorch's
+    np.testing.assert_array_equal(model.module[0].weight.data, kernel.transpose(3, 2, 0, 1))
+    assert isinstance(model.module[0], neuralab.nn.Conv2D)
+    model.save(tmp_path / "cnn.safetensors")
+    loaded = nk.models.load_model(tmp_path / "cnn.safetensors")
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    assert [w.shape for w in loaded.get_weights()] == [w.shape for w in model.get_weights()]
+    with pytest.raises(ValueError, match="built for 3 channels"):
+        model.predict(x[..., :2])
 
 
 def test_summary_before_the_input_shape_is_known_says_how():

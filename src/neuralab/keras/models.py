@@ -187,12 +187,22 @@ class Sequential:
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of every layer's arrays in layer order (Dense: kernel (in, out), bias;
-        BatchNormalization: gamma, beta, moving mean, moving variance), as Keras."""
-        return self.module.get_weights()
+        BatchNormalization: gamma, beta, moving mean, moving variance; Conv2D: kernel
+        (kh, kw, in, filters), bias), as Keras: each layer's ``get_weights()`` in turn."""
+        return [w for layer in self.module.layers for w in layer.get_weights()]
 
     def set_weights(self, weights: list[Any]) -> None:
         """Load arrays in the order of :meth:`get_weights` (Keras' order and shapes)."""
-        self.module.set_weights(weights)
+        weights = list(weights)
+        counts = [len(layer.state_dict()) for layer in self.module.layers]
+        if len(weights) != sum(counts):
+            raise ValueError(f"set_weights: the model has {sum(counts)} arrays "
+                             f"({', '.join(map(str, counts))} per layer), got {len(weights)}")
+        start = 0
+        for layer, count in zip(self.module.layers, counts):
+            if count:
+                layer.set_weights(weights[start:start + count])
+            start += count
 
     def __call__(self, x: Any, training: bool = False) -> Tensor:
         was = self.module.training

@@ -239,17 +239,27 @@ class Conv2d(Function):
         return gx, gw, gb
 
 
+def _is_pads(padding: Any) -> bool:
+    """Whether ``padding`` is given per side, ((top, bottom), (left, right))."""
+    return (isinstance(padding, (tuple, list)) and len(padding) == 2
+            and all(isinstance(p, (tuple, list)) and len(p) == 2 for p in padding))
+
+
 def _pool_geometry(x: np.ndarray, kernel_size: Any, stride: Any, padding: Any, who: str):
     _check_image(x, who)
     kernel = pair(kernel_size, who, "kernel_size")
     strides = kernel if stride is None else pair(stride, who, "stride")
-    ph, pw = pair(padding, who, "padding", minimum=0)
-    if 2 * ph > kernel[0] or 2 * pw > kernel[1]:
+    if _is_pads(padding):  # ((top, bottom), (left, right)): Keras' "same" (neuralab.keras)
+        pads = tuple((int(a), int(b)) for a, b in padding)
+        sides = (max(pads[0]), max(pads[1]))
+    else:
+        ph, pw = pair(padding, who, "padding", minimum=0)
+        pads, sides = ((ph, ph), (pw, pw)), (ph, pw)
+    if min(min(pads[0]), min(pads[1])) < 0 or 2 * sides[0] > kernel[0] or 2 * sides[1] > kernel[1]:
         raise ValueError(
-            f"{who}: padding {(ph, pw)} is more than half the kernel {kernel} (PyTorch's limit: "
+            f"{who}: padding {padding} is more than half the kernel {kernel} (PyTorch's limit: "
             "a window would see only padding); use padding <= kernel_size // 2"
         )
-    pads = ((ph, ph), (pw, pw))
     _check_fits(x.shape, kernel, (1, 1), pads, who)
     out_hw = tuple(_out_size(x.shape[2 + a], kernel[a], strides[a], 1, pads[a]) for a in (0, 1))
     return kernel, strides, pads, out_hw
