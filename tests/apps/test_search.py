@@ -129,6 +129,22 @@ def test_interrupted_search_resumes_without_redoing(tmp_path, monkeypatch, capsy
     assert board["resumed"] == 4 and board["trainings"] == 6
 
 
+def test_interrupted_final_training_points_to_search_resume(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "run"
+
+    def interrupted_train(config, command=""):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(search_app, "train_table", interrupted_train)
+    assert cli.main([*SMALL, "--out", str(out)]) == cli.EXIT_INTERRUPTED
+    message = capsys.readouterr().err
+    assert f"neuralab search --resume {out}" in message and "train --resume" not in message
+    assert not out.exists()
+    monkeypatch.undo()
+    assert cli.main(["search", "--resume", str(out), "--quiet"]) == 0
+    assert (out / "best").is_dir()
+
+
 def test_successive_halving_from_the_command_line(tmp_path):
     out = tmp_path / "run"
     assert cli.main(["search", "iris", "--trials", "9", "--halving", "2", "--epochs", "18",

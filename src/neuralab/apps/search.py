@@ -311,7 +311,13 @@ def search_table(config: SearchConfig, command: str = "", resume: bool = False) 
     with run_dir as tmp:
         best_config = replace(shared["config"], **best, out=str(tmp / "best"), overwrite=False,
                               search=0, verbose=config.verbose)
-        result = train_table(best_config, command=command)
+        try:
+            result = train_table(best_config, command=command)
+        except KeyboardInterrupt:  # train's own hint would name the temporary best/ directory
+            raise TrainingInterrupted(
+                f"interrupted while training the best setting; every training of the search is "
+                f"in {partial}/trials.jsonl; finish with: neuralab search --resume "
+                f"{shlex.quote(config.out)} (it trains the best setting again)") from None
         atomic_write(tmp / "leaderboard.csv", _leaderboard_csv(rows))
         board = {
             "command": command, "backend": backend.name, "seconds": seconds,
