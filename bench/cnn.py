@@ -1,10 +1,11 @@
 """``python -m bench.cnn``: the CNN of the cnn-fashion-mnist lab, neuralab against PyTorch (CPU).
 
-The network is the lab's full configuration (``neuralab.labs.cnn_fashion_mnist.build_cnn``: two
-blocks of 3 x 3 convolution without bias, BatchNorm2D, ReLU and 2 x 2 max pooling, 32 and 64
-filters, then Dense 256 with ReLU, Dropout 0.4 and Dense 10), the same layers in PyTorch, trained
-with AdamW on batches of 128 Fashion-MNIST images (the first ``steps`` batches of the training
-set, in order, after ``warmup`` untimed steps), with the same number of threads for both.
+The network is the lab's full configuration (``neuralab.labs.cnn_fashion_mnist.build_cnn``:
+three blocks of 3 x 3 convolution without bias, BatchNorm2D, ReLU and 2 x 2 max pooling, 32, 64
+and 128 filters, then Dense 256 with ReLU, Dropout 0.4 and Dense 10), the same layers in
+PyTorch, trained with AdamW on batches of 128 Fashion-MNIST images (the first ``steps`` batches
+of the training set, in order, after ``warmup`` untimed steps), with the same number of threads
+for both.
 
 Every measurement runs in a fresh child process (``python -m bench.cnn worker FRAMEWORK``), the
 repetitions interleaved (neuralab, torch, neuralab, ...) so that the shared machine's noise hits

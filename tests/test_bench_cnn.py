@@ -43,12 +43,15 @@ def test_a_worker_times_steps_and_reports_memory(framework):
 
 
 def test_flops_are_those_of_the_timed_products():
-    # the lab's network: conv 1->32 and 32->64 on 28 x 28 and 14 x 14, dense 3136->256->10
+    # the lab's network: conv 1->32, 32->64 and 64->128 on 28 x 28, 14 x 14 and 7 x 7 (pooled
+    # to 3 x 3), dense 1152->256->10
+    assert tuple(cnn.lab_config().channels) == (32, 64, 128)
     n = 4
     first = 2 * 2 * n * 28 * 28 * 32 * 1 * 9          # forward and weight gradient only
     second = 3 * 2 * n * 14 * 14 * 64 * 32 * 9
-    dense = 3 * 2 * n * (3136 * 256 + 256 * 10)
-    assert cnn.flops_per_step(n) == first + second + dense
+    third = 3 * 2 * n * 7 * 7 * 128 * 64 * 9
+    dense = 3 * 2 * n * (1152 * 256 + 256 * 10)
+    assert cnn.flops_per_step(n) == first + second + third + dense
     shapes = cnn.product_shapes(n)
     assert sum(2 * a[0] * a[1] * b[1] for a, b in shapes) == cnn.flops_per_step(n)
     assert all(a[1] == b[0] for a, b in shapes)

@@ -1,5 +1,6 @@
-"""`neuralab train DATA --model cnn`: rows that are square images go through two convolution
-blocks before the dense layers; the run directory's model is a CNN that predict/evaluate load."""
+"""`neuralab train DATA --model cnn`: rows that are square images go through convolution
+blocks (three for 28 x 28, two for 8 x 8) before the dense layers; the run directory's model is
+a CNN that predict/evaluate load."""
 
 import numpy as np
 import pytest
@@ -42,9 +43,10 @@ def test_the_network_of_fashion_mnist_rows():
     out = trainer.model(np.zeros((3, 784), dtype=np.float32))
     assert out.shape == (3, 10)
     convs = [layer for layer in trainer.model if isinstance(layer, nn.Conv2D)]
-    assert [c.filters for c in convs] == [32, 64]
+    assert [c.filters for c in convs] == [32, 64, 128]
     assert (sum(p.data.size for p in trainer.model.parameters())
-            == cnn_parameter_count(28, (128,), 10))
+            == cnn_parameter_count(28, (128,), 10)
+            == 9 * 32 + 64 + 32 * 9 * 64 + 128 + 64 * 9 * 128 + 256 + 1153 * 128 + 129 * 10)
 
 
 def test_the_command_line_option():

@@ -248,7 +248,7 @@ def _check_settings(config: TabularConfig) -> None:
 #: the networks ``model`` names
 MODELS = ("mlp", "cnn")
 #: filters of the convolution blocks of ``model="cnn"`` (the cnn-fashion-mnist lab's)
-CNN_CHANNELS = (32, 64)
+CNN_CHANNELS = (32, 64, 128)
 
 
 def image_side(n_inputs: int) -> int:

@@ -4,7 +4,9 @@ An MLP sees an image as 784 unrelated numbers; a convolution slides the same sma
 every position, so it needs far fewer weights to find edges and textures wherever they are, and
 pooling makes what it finds a little independent of the exact position.  Fashion-MNIST's own
 benchmark table lists two convolutions with pooling and batch normalization at about 93 %; an
-MLP stays near 88 %.
+MLP stays near 88 %.  The full configuration has three blocks (32, 64, 128 filters: 28 x 28 ->
+14 x 14 -> 7 x 7 -> 3 x 3); two blocks of 32 and 64 filters stopped at 0.930 after 20 epochs
+(seed 0), below the margin the claim needs.
 
 The network (per block: ``Conv2D(c, 3, padding="same")`` without bias, ``BatchNorm2D``, ReLU,
 ``MaxPool2D(2)``; then ``Flatten``, ``Dense(hidden)`` with ReLU, ``Dropout``, ``Dense(10)``) is
@@ -51,8 +53,9 @@ TARGET = 0.93
 #: the margin below the mean, in standard deviations of the seeds
 SPREAD = 2.0
 CLAIM = (
-    "A small convolutional network (two blocks of 3 x 3 convolution, batch normalization, ReLU "
-    "and 2 x 2 max pooling, then a dense head with dropout) beats an MLP with as many parameters "
+    "A small convolutional network (blocks of 3 x 3 convolution, batch normalization, ReLU and "
+    "2 x 2 max pooling, three in the full configuration, then a dense head with dropout) beats "
+    "an MLP with as many parameters "
     f"on every seed by more than {Z:g} paired standard errors of the test set, and reaches the "
     f"test accuracy `target` on Fashion-MNIST ({TARGET:g} in the full configuration, the goal of "
     f"issue 13) on every seed, with the mean minus {SPREAD:g} standard deviations of the seeds "
@@ -67,10 +70,10 @@ CLASSES = 10
 class Config:
     n_train: int = 0               # the first n training images (<= 0: all 60,000)
     n_test: int = 0                # the first n test images (<= 0: all 10,000)
-    channels: tuple[int, ...] = (32, 64)   # filters of each convolution block
+    channels: tuple[int, ...] = (32, 64, 128)  # filters of each convolution block
     hidden: int = 256              # units of the dense head
     dropout: float = 0.4
-    epochs: int = 12
+    epochs: int = 16
     batch_size: int = 128
     lr: float = 2e-3               # AdamW's peak rate, annealed by a cosine to 0 over the epochs
     weight_decay: float = 5e-3     # decoupled (AdamW): w -= lr * weight_decay * w every step
