@@ -63,6 +63,25 @@ class Setup:
 
 
 @dataclass
+class NoisySetup:
+    """The settings of the noisy-label experiment of the regularization and dropout labs: the
+    fraction of training labels made wrong, and the wide, shallow network trained on them (the
+    same in their full and quick configurations, but the test set)."""
+
+    noise: float = 0.4
+    noisy_hidden_layers: int = 2
+    noisy_units: int = 256
+    noisy_epochs: int = 40
+    noisy_lr: float = 0.05
+    noisy_batch_size: int = 25
+
+    def noisy_architecture(self) -> str:
+        return (f"{self.noisy_hidden_layers} hidden layers of {self.noisy_units} ReLU units, SGD "
+                f"lr={self.noisy_lr:g}, batches of {self.noisy_batch_size}, "
+                f"{self.noisy_epochs} epochs")
+
+
+@dataclass
 class Data:
     """Training and test arrays: inputs float32 (N, features) in [0, 1], labels int64."""
 
@@ -173,6 +192,10 @@ def build_mlp(
     return nn.Sequential(layers)
 
 
+#: the final accuracies of the overfitting labs are means over this many last epochs
+LAST = 10
+
+
 @dataclass
 class Curves:
     """Per-epoch accuracies measured in evaluation mode with the epoch's final weights."""
@@ -180,6 +203,9 @@ class Curves:
     train_accuracy: list[float] = field(default_factory=list)
     test_accuracy: list[float] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
+    #: per test sample, the fraction of the last ``LAST`` epochs whose weights classify it
+    #: correctly (its mean is ``final(LAST)["test_accuracy"]``; for paired comparisons)
+    test_correct: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def gap(self) -> list[float]:
@@ -211,13 +237,167 @@ def fit(
     curves = Curves()
     trainer = Trainer(model, nn.CrossEntropyLoss(), optimizer, rng=seed)
 
+    correct = np.zeros(len(data.y_test))
+    counted = 0
+
     def record(epoch: int, logs: dict[str, Any]) -> None:
+        nonlocal correct, counted
         train = trainer.evaluate(data.x_train, data.y_train)
         curves.train_accuracy.append(train["accuracy"])
         curves.test_accuracy.append(float(logs["val_accuracy"]))
         curves.train_loss.append(float(logs["loss"]))
+        if epoch >= epochs - LAST:
+            correct = correct + (np.argmax(trainer.predict(data.x_test), axis=1) == data.y_test)
+            counted += 1
 
     trainer.fit(data.x_train, data.y_train, validation_data=(data.x_test, data.y_test),
                 epochs=epochs, batch_size=batch_size, verbose=0,
                 callbacks=[LambdaCallback(on_epoch_end=record)])
+    curves.test_correct = correct / max(counted, 1)
     return curves
+
+
+def noisy_labels(labels: np.ndarray, n_classes: int, fraction: float,
+                 seed: int) -> tuple[np.ndarray, int]:
+    """A copy of ``labels`` with a random ``fraction`` of them replaced by a random *other*
+    class (label noise: what a big network memorizes and should not learn), and how many were
+    replaced.  The generator is ``np.random.default_rng(10_000 + seed)``."""
+    rng = np.random.default_rng(10_000 + seed)
+    noisy = labels.copy()
+    wrong = rng.random(len(noisy)) < fraction
+    # a random *other* class: add 1 .. n_classes - 1 modulo n_classes
+    noisy[wrong] = (noisy[wrong] + rng.integers(1, n_classes, wrong.sum())) % n_classes
+    return noisy, int(wrong.sum())
+
+
+def paired_gain(correct: np.ndarray, baseline: np.ndarray) -> tuple[float, float]:
+    """The test-accuracy gain of one model over another scored on the same test samples, and its
+    paired standard error: with d_i = correct_i - baseline_i, (mean(d), sd(d) / sqrt(n)).  The
+    entries may be fractions (a sample's share of correct epochs) as well as 0 or 1."""
+    d = np.asarray(correct, dtype=np.float64) - np.asarray(baseline, dtype=np.float64)
+    return float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
+
+
+@dataclass
+class NoisyComparison:
+    """The same network trained with and without a regularizer on a training set whose labels
+    are partly wrong (the test labels stay right): per seed, the final test accuracy of each
+    setting and its paired gain over the first setting (the baseline) with the paired standard
+    error; the first seed's curves."""
+
+    names: list[str]
+    noise: float
+    flipped: int  # training labels made wrong (first seed)
+    architecture: str
+    train_accuracy: dict[str, list[float]]  # first seed, per epoch, on the noisy labels
+    test_accuracy: dict[str, list[float]]  # first seed, per epoch
+    final_test: dict[str, list[float]]  # per seed, mean of the last LAST epochs
+    final_train: dict[str, list[float]]  # per seed, likewise, on the noisy training labels
+    gain: dict[str, list[float]]  # per seed, over the baseline
+    gain_se: dict[str, list[float]]
+
+    def beats_baseline(self, name: str, z: float) -> bool:
+        """Whether ``name``'s gain exceeds ``z`` paired standard errors on every seed."""
+        return all(g > z * se for g, se in zip(self.gain[name], self.gain_se[name], strict=True))
+
+    def lines(self, z: float) -> list[str]:
+        """The summary's table: per seed, test accuracy and gain over the baseline (SE)."""
+        base = self.names[0]
+        seeds = len(self.final_test[base])
+        out = [f"noisy labels: {self.noise:.0%} of the training labels replaced by another class "
+               f"({self.flipped} labels, first seed), test labels true; {self.architecture}; "
+               f"test accuracy (mean of the last {LAST} epochs), gain over "
+               f"{base} with its paired standard error (SE), needed: gain > {z:g} SE on every "
+               "seed",
+               f"{'setting':<10} {'train':>6} " + " ".join(f"{'seed ' + str(k):>22}"
+                                                         for k in range(seeds))]
+        for name in self.names:
+            cells = []
+            for k in range(seeds):
+                test = self.final_test[name][k]
+                if name == base:
+                    cells.append(f"{test:>22.3f}")
+                else:
+                    g, se = self.gain[name][k], self.gain_se[name][k]
+                    cells.append(f"{test:.3f} {g:+.3f} ({se:.3f})".rjust(22))
+            train = float(np.median(self.final_train[name]))
+            verdict = "" if name == base else (
+                "  holds" if self.beats_baseline(name, z) else "  not on every seed")
+            out.append(f"{name:<10} {train:>6.3f} " + " ".join(cells) + verdict)
+        return out
+
+
+def compare_on_noisy_labels(
+    data: Data, names: list[str], build: Any, optimizer: Any, noise: float, epochs: int,
+    batch_size: int, seeds: Any, architecture: str,
+) -> NoisyComparison:
+    """Train ``build(name)`` (after ``neuralab.seed(seed)``: the same initial weights for every
+    setting of a seed) with ``optimizer(name, params)`` on ``data`` with :func:`noisy_labels`
+    (new wrong labels per seed), for each name and seed; the first name is the baseline."""
+    from neuralab import seed as set_seed
+
+    train: dict[str, list[float]] = {}
+    test: dict[str, list[float]] = {}
+    final_test: dict[str, list[float]] = {n: [] for n in names}
+    final_train: dict[str, list[float]] = {n: [] for n in names}
+    gain: dict[str, list[float]] = {n: [] for n in names[1:]}
+    gain_se: dict[str, list[float]] = {n: [] for n in names[1:]}
+    flipped = -1
+    for seed in seeds:
+        labels, wrong = noisy_labels(data.y_train, data.n_classes, noise, seed)
+        flipped = wrong if flipped < 0 else flipped
+        noisy = Data(data.name, data.x_train, labels, data.x_test, data.y_test)
+        correct = {}
+        for name in names:
+            set_seed(seed)
+            model = build(name)
+            curves = fit(model, noisy, optimizer(name, model.parameters()), epochs, batch_size,
+                         seed=seed)
+            correct[name] = curves.test_correct
+            final = curves.final(LAST)
+            final_test[name].append(final["test_accuracy"])
+            final_train[name].append(final["train_accuracy"])
+            if name not in train:
+                train[name], test[name] = curves.train_accuracy, curves.test_accuracy
+        for name in names[1:]:
+            g, se = paired_gain(correct[name], correct[names[0]])
+            gain[name].append(g)
+            gain_se[name].append(se)
+    return NoisyComparison(list(names), noise, flipped, architecture, train, test, final_test,
+                           final_train, gain, gain_se)
+
+
+def plot_noisy(comparison: NoisyComparison, z: float, path: Any, title: str) -> Any:
+    """The noisy-label comparison: the first seed's training and test curves, and every seed's
+    test-accuracy gain over the baseline with its +- z SE bar."""
+    import neuralab.io.figures as plots
+
+    plt = plots.pyplot()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1.5, 1]})
+    for k, name in enumerate(comparison.names):
+        epochs = range(1, len(comparison.test_accuracy[name]) + 1)
+        ax1.plot(epochs, comparison.train_accuracy[name], color=f"C{k}", lw=1,
+                 label=f"{name}: train (noisy labels)")
+        ax1.plot(epochs, comparison.test_accuracy[name], color=f"C{k}", lw=1.2, ls="--",
+                 label=f"{name}: test (true labels)")
+    ax1.set(title=f"{comparison.noise:.0%} wrong training labels: accuracy per epoch (first "
+                  "seed)", xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
+    ax1.legend(fontsize=7, ncols=2, loc="lower right")
+    ax1.grid(alpha=0.3)
+    others = comparison.names[1:]
+    seeds = len(comparison.final_test[comparison.names[0]])
+    width = 0.8 / max(1, len(others))
+    for k, name in enumerate(others):
+        x = np.arange(seeds) + (k - (len(others) - 1) / 2) * width
+        ax2.bar(x, comparison.gain[name], width, color=f"C{k + 1}",
+                yerr=z * np.asarray(comparison.gain_se[name]), capsize=3,
+                label=f"{name} (bar: +- {z:g} SE)")
+    ax2.axhline(0, color="k", lw=0.6)
+    ax2.set(title=f"test accuracy gain over {comparison.names[0]}, per seed",
+            xlabel="seed (position in the list)", ylabel="gain in test accuracy",
+            xticks=np.arange(seeds))
+    ax2.legend(fontsize=8)
+    ax2.grid(alpha=0.3, axis="y")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return plots.save(fig, path)

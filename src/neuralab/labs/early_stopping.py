@@ -138,13 +138,8 @@ def _data(config: Config, seed: int) -> tuple[common.Data, np.ndarray, np.ndarra
     noisy training and validation labels."""
     data = common.load_data(config.dataset, config.n_train + config.n_val, config.n_test,
                             seed=seed)
-    rng = np.random.default_rng(10_000 + seed)
-    labels = data.y_train.copy()
-    wrong = rng.random(len(labels)) < config.noise
-    # a random *other* class: add 1 .. n_classes - 1 modulo n_classes
-    labels[wrong] = (labels[wrong] + rng.integers(1, data.n_classes, wrong.sum())) % \
-        data.n_classes
-    return data, data.y_train, labels, int(wrong.sum())
+    labels, wrong = common.noisy_labels(data.y_train, data.n_classes, config.noise, seed)
+    return data, data.y_train, labels, wrong
 
 
 def _trainer(config: Config, data: common.Data, seed: int) -> Trainer:
