@@ -100,7 +100,7 @@ TERMS: list[Term] = [
     _t("배치 / 확률적 / 미니배치 경사하강법", "batch / stochastic / mini-batch gradient descent",
        "neuralab.data.DataLoader neuralab.optim.SGD", "gradient-descent"),
     _t("에폭, 배치 크기, 반복", "epoch, batch size, iteration (step)",
-       "neuralab.train.Trainer.fit", "gradient-descent"),
+       "neuralab.train.Trainer.fit neuralab.train.History", "gradient-descent"),
     _t("학습률", "learning rate", "neuralab.optim.SGD", "learning-rate numerical-derivative"),
     _t("학습률 감쇠, 학습률 계획법", "learning-rate decay, learning-rate schedules",
        "neuralab.optim.StepLR neuralab.optim.ExponentialLR neuralab.optim.CosineAnnealingLR "

@@ -211,7 +211,7 @@ class Trainer:
         self._ensure_built(train.sample())
         callback_list = self._make_callbacks(callbacks, verbose)
         self.callbacks = callback_list
-        # the epoch/batch/step arithmetic (에포크, 배치 크기, 반복 횟수): steps per epoch =
+        # the epoch/batch/step arithmetic (에폭, 배치 크기, 반복): steps per epoch =
         # ceil(samples / batch_size) (Keras' params["steps"]), the last batch holds the rest
         size, last = train.batch_sizes(batch_size)
         self.params = {
