@@ -3,8 +3,9 @@
 A small network has few values per tensor, so the cost of an update is NumPy's per-call overhead
 (about a dozen ufunc calls per tensor for Adam).  Here the parameters' ``.data`` become views into
 one flat array per group, the state arrays too, and a step costs one gradient copy per tensor plus
-one ``_update`` on the flat arrays.  Numbers are identical to the per-parameter loop (the update
-is element-wise).  A group qualifies when every parameter has a gradient of its shape, all share
+one ``_update`` on the flat arrays (or, for a large group, :mod:`.blocked`'s cache-blocked,
+multi-threaded update by blocks of them).  Numbers are identical to the per-parameter loop (the
+update is element-wise).  A group qualifies when every parameter has a gradient of its shape, all share
 one dtype and one step count; otherwise the optimizer's per-parameter loop runs.
 """
 
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..autograd import Tensor
+from . import blocked
 
 if TYPE_CHECKING:  # the base class calls into this module; it needs the type only
     from .optimizer import Optimizer
@@ -32,6 +34,8 @@ def step_flat(opt: Optimizer, index: int, group: dict[str, Any]) -> bool:
         opt._flat[index] = flat
     if not flat.ready(opt.state):
         return False
+    fast = opt._blocked_update and blocked.usable(opt, flat, group)
+    grads = []
     for p, view, gview in zip(params, flat.views, flat.grad_views):
         grad = p.grad
         if grad.shape != view.shape:
@@ -42,12 +46,23 @@ def step_flat(opt: Optimizer, index: int, group: dict[str, Any]) -> bool:
                 return False
             view[...] = p.data
             p.data = view
-        np.copyto(gview, grad, casting="same_kind")
+        if fast and blocked.direct(view.size):
+            # read where backward left it when it is already an array of the group's dtype
+            if grad.dtype != view.dtype or not grad.flags.c_contiguous:
+                np.copyto(gview, grad, casting="same_kind")
+                grad = gview
+            grads.append(grad.reshape(-1))
+        else:
+            np.copyto(gview, grad, casting="same_kind")
+            grads.append(gview)
     flat.state["step"] += 1
     for st in flat.param_states:
         st["step"] += 1
-    opt._update(flat.data, flat.grad, flat.state, group, flat.scratch)
-    flat.adopt_new_state()
+    if fast:
+        blocked.update_blocked(opt, flat, group, grads)
+    else:
+        opt._update(flat.data, flat.grad, flat.state, group, flat.scratch)
+        flat.adopt_new_state()
     return True
 
 
@@ -68,6 +83,8 @@ class FlatGroup:
         self.grad = np.empty(total, dtype=dtype)
         self.scratch = [np.empty(total, dtype=dtype) for _ in range(opt._n_scratch)]
         self.views = self._split(self.data)
+        #: the blocks of the blocked update (see :mod:`.blocked`), made on its first step
+        self.plan: blocked.Plan | None = None
         self.grad_views = self._split(self.grad)
         for p, view in zip(params, self.views):
             view[...] = p.data

@@ -50,6 +50,9 @@ class Optimizer:
     #: True when ``_init_state`` gives only arrays shaped like the parameter, so that a whole
     #: group can be updated at once on flat buffers (see ``_step_flat``)
     _flat_update: ClassVar[bool] = False
+    #: True to update a large flat group block by block and across threads (see
+    #: :mod:`neuralab.optim.blocked`; the same numbers as one ``_update`` on the whole group)
+    _blocked_update: ClassVar[bool] = True
 
     def __init__(self, params: ParamsLike, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
@@ -162,6 +165,11 @@ class Optimizer:
 
     def _init_state(self, data: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
         return {}
+
+    def _state_keys(self, group: dict[str, Any], dtype: np.dtype) -> tuple[str, ...]:
+        """The state arrays that ``_update`` reads for ``group``: those of ``_init_state``
+        (a subclass whose ``_update`` creates one lazily names it here too)."""
+        return tuple(self._init_state(np.empty(0, dtype=dtype), group))
 
     def _update(
         self,

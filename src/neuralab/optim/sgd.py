@@ -37,6 +37,8 @@ class SGD(Optimizer):
     >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
     """
 
+    _flat_update = True
+
     def __init__(
         self,
         params: ParamsLike,
@@ -61,6 +63,10 @@ class SGD(Optimizer):
                 "SGD with nesterov=True needs momentum > 0 and dampening = 0, got "
                 f"momentum={group['momentum']} and dampening={group['dampening']}"
             )
+
+    def _state_keys(self, group: dict[str, Any], dtype: np.dtype) -> tuple[str, ...]:
+        # the buffer is made by the first step (b_1 = g_1), then read by every other
+        return ("momentum_buffer",) if group["momentum"] != 0 else ()
 
     def _update(self, data, grad, state, group, scratch) -> None:
         (tmp,) = scratch
