@@ -474,6 +474,7 @@ def run_lab_command(args: argparse.Namespace) -> int:
     for name in names:
         if not args.docs:
             _check_out_dir(args.out or f"runs/lab-{name}")
+    _show_lab_progress()
     failed = []
     for name in names:
         if args.docs:
@@ -500,6 +501,26 @@ def run_lab_command(args: argparse.Namespace) -> int:
         print(f"{len(names) - len(failed)} of {len(names)} claims hold"
               + (f"; not: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
+
+
+def _show_lab_progress() -> None:
+    """The labs' progress lines (``logging`` at INFO under ``neuralab.labs``, emitted by long
+    labs only) on stderr, once."""
+    import logging
+
+    class Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+        """Writes to the sys.stderr of the moment (replaced under capture, as in tests)."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.stream = sys.stderr
+            super().emit(record)
+
+    logger = logging.getLogger("neuralab.labs")
+    if not any(type(h).__name__ == "Stderr" for h in logger.handlers):
+        handler = Stderr()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def run_exercise_command(args: argparse.Namespace) -> int:

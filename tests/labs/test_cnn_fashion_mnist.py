@@ -33,7 +33,7 @@ def test_quick_run_cnn_beats_the_same_budget_mlp_and_writes_the_figures(tmp_path
 
 def test_the_claim_needs_the_target_on_every_seed_and_a_margin(monkeypatch, fashion_mnist):
     # fixed prediction vectors stand in for the trained networks: 20 test images
-    def fake_train(model, config, seed, data):
+    def fake_train(model, config, seed, data, name=""):
         is_cnn = any(isinstance(layer, nn.Conv2D) for layer in model)
         correct = np.zeros(len(data[3]), dtype=bool)
         correct[:(18 if is_cnn else 6) + (seed if is_cnn else 0)] = True
@@ -75,3 +75,28 @@ def test_bad_settings_are_clear_errors(fashion_mnist):
         lab.build_cnn(lab.Config(channels=(8,) * 5))
     with pytest.raises(ValueError, match="at least 100 training images"):
         lab.run(lab.Config(n_train=10))
+
+
+def test_long_runs_report_each_epoch(caplog, fashion_mnist):
+    config = lab.Config(n_train=200, n_test=100, channels=(4,), hidden=8, dropout=0.0, epochs=2,
+                        batch_size=50, seeds=(3,))
+    data = lab._load(config)
+    model = lab._built(lab.build_cnn(config), data[0])
+    with caplog.at_level("INFO", logger="neuralab.labs"):
+        _, curve, _, _ = lab._train(model, config, 3, data, "CNN")
+    lines = [r.getMessage() for r in caplog.records if r.name == lab.__name__]
+    assert [line.split(", test")[0] for line in lines] == [
+        "seed 3, CNN: epoch 1 of 2", "seed 3, CNN: epoch 2 of 2"]
+    assert lines[-1].startswith(f"seed 3, CNN: epoch 2 of 2, test accuracy {curve[-1]:.4f}")
+
+
+def test_lab_run_shows_the_progress_on_stderr(tmp_path, capsys, fashion_mnist):
+    from neuralab import cli
+
+    cli.main(["lab", "run", "cnn-fashion-mnist", "--quick", "--out", str(tmp_path / "run"),
+              "--set", "n_train=200", "--set", "n_test=100", "--set", "epochs=1",
+              "--set", "seeds=0,1", "--set", "curve_images=100"])
+    err = capsys.readouterr().err
+    for line in ("seed 0, CNN: epoch 1 of 1", "seed 0, MLP: epoch 1 of 1",
+                 "seed 1, CNN: epoch 1 of 1"):
+        assert line in err

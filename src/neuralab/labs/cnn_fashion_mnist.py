@@ -29,6 +29,7 @@ at least two seeds.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,9 @@ CLAIM = (
     "above it too."
 )
 CONCEPTS = [3, 21, 20]
+#: one line per epoch of each training (``neuralab lab run`` shows them on stderr: a full run
+#: takes about an hour on one core)
+log = logging.getLogger(__name__)
 
 CLASSES = 10
 
@@ -214,8 +218,8 @@ def _built(model: nn.Sequential, x: np.ndarray) -> nn.Sequential:
     return model
 
 
-def _train(model: nn.Sequential, config: Config, seed: int, data: tuple[np.ndarray, ...]
-           ) -> tuple[np.ndarray, list[float], list[float], float]:
+def _train(model: nn.Sequential, config: Config, seed: int, data: tuple[np.ndarray, ...],
+           name: str = "") -> tuple[np.ndarray, list[float], list[float], float]:
     """Train ``model``; return which test images it classifies correctly (final weights), the
     test and running training accuracy per epoch, and the training's wall seconds."""
     x_tr, y_tr, x_te, y_te = data
@@ -237,6 +241,8 @@ def _train(model: nn.Sequential, config: Config, seed: int, data: tuple[np.ndarr
         nonlocal seconds, start
         seconds += time.perf_counter() - start   # training only: not the test evaluation
         test_curve.append(float(trainer.evaluate(x_te[:k], y_te[:k], batch_size=500)["accuracy"]))
+        log.info("seed %d, %s: epoch %d of %d, test accuracy %.4f, %.0f s of training", seed,
+                 name or "model", epoch + 1, config.epochs, test_curve[-1], seconds)
         start = time.perf_counter()
 
     history = trainer.fit(train, epochs=config.epochs, verbose=0,
@@ -293,7 +299,7 @@ def run(config: Config) -> Result:
         mlp = _built(build_mlp(hidden, config.dropout), data[0])
         correct = {}
         for name, model in (("cnn", cnn), ("mlp", mlp)):
-            correct[name], tc, rc, sec = _train(model, config, s, data)
+            correct[name], tc, rc, sec = _train(model, config, s, data, name.upper())
             test[name].append(float(correct[name].mean()))
             curves[name].append(tc)
             train_curves[name].append(rc)
