@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help="a fast smoke run: 1 rep, 6000 samples"
     )
     parser.add_argument("--no-sweep", action="store_true", help="skip the batch-size sweep")
+    parser.add_argument("--no-size-sweep", action="store_true",
+                        help="skip the sweep of network sizes and the update alone")
     args = parser.parse_args(argv)
     command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
     if args.quick:
@@ -104,10 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     out["import_seconds"] = {fw: summarize(v) for fw, v in imports.items()}
 
     log("small network (4-64-3, batch 16, Adam) ...")
-    small: dict[str, list[float]] = {"neuralab": [], "torch": []}
+    small: dict[str, list[float]] = {"neuralab": [], "torch": [], **{t: [] for t in TORCH_FAST}}
     for _ in range(args.reps):
         for fw in small:
-            small[fw].append(run_worker(["small", fw, "--steps", "3000"], env)["step_microseconds"])
+            small[fw].append(run_worker(["small", fw, "--steps", "3000", "--threads",
+                                         str(args.threads)], env)["step_microseconds"])
     out["small_step_us"] = {fw: summarize(v) for fw, v in small.items()}
 
     def mlp_runs(frameworks: list[str], batch: int) -> dict:
@@ -136,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
         return runs
 
-    main_runs = mlp_runs(["neuralab", "torch", "sklearn"], 128)
+    main_runs = mlp_runs(["neuralab", "torch", "sklearn", *TORCH_FAST], 128)
     first = main_runs["neuralab"][0]
     out["mlp"] = {"data": first["data"], "n_train": first["n_train"], "epochs": args.epochs}
     for fw, runs in main_runs.items():
@@ -149,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             "achieved_gflops": first["flops_per_epoch"] / statistics.median(secs) / 1e9,
         }
     gemm_med = out["gemm_gflops"]["median"]
-    for fw in ("neuralab", "torch", "sklearn"):
+    for fw in main_runs:
         out["mlp"][fw]["fraction_of_gemm"] = out["mlp"][fw]["achieved_gflops"] / gemm_med
 
     if not args.no_sweep:
@@ -160,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
                 fw: summarize([s for r in rs for s in r["epoch_seconds"]])
                 for fw, rs in runs.items()
             }
+
+    if not args.no_size_sweep:
+        size_sweep_and_update(out, args, env)
 
     med = lambda d: d["median"]  # noqa: E731
     nl_mlp, pt_mlp, sk_mlp = (
@@ -175,7 +181,14 @@ def main(argv: list[str] | None = None) -> int:
         / med(out["mlp"]["torch"]["peak_rss_mb"]),
         "import_time_vs_torch": med(out["import_seconds"]["neuralab"])
         / med(out["import_seconds"]["torch"]),
+        "mlp_epoch_vs_torch_fused": nl_mlp / med(out["mlp"]["torch_fused"]["epoch_seconds"]),
+        "small_step_vs_torch_fused": med(out["small_step_us"]["neuralab"])
+        / med(out["small_step_us"]["torch_fused"]),
     }
+    if "size_sweep" in out:
+        out["ratios"]["size_sweep_worst_vs_torch_fused"] = max(
+            r["ratio"] for r in out["size_sweep"])
+        out["ratios"]["update_vs_torch_fused"] = out["update"]["ratio_vs_torch_fused"]
     out["targets"] = {
         "mlp_epoch_vs_torch": ("<=", 0.8),
         "mlp_epoch_vs_sklearn": ("<=", 0.6),
@@ -183,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         "mlp_fraction_of_gemm": (">=", 0.5),
         "peak_memory_vs_torch": ("<", 1.0),
         "import_time_vs_torch": ("<", 0.1),
+        "mlp_epoch_vs_torch_fused": ("<=", 0.8),
+        "small_step_vs_torch_fused": ("<=", 0.25),
+        "size_sweep_worst_vs_torch_fused": ("<=", 1.0),
+        "update_vs_torch_fused": ("<=", 1.0),
     }
     out["wall_seconds"] = time.perf_counter() - t_start
 
@@ -196,6 +213,64 @@ def main(argv: list[str] | None = None) -> int:
 
 
 FRAMEWORKS = ("neuralab", "torch", "sklearn")
+#: PyTorch's faster Adam settings, measured besides its default ("torch"); fused is the reference
+TORCH_FAST = ("torch_fused", "torch_foreach")
+TORCH_LABELS = {"torch_fused": "PyTorch fused=True", "torch_foreach": "PyTorch foreach=True",
+                "torch": "PyTorch default"}
+#: the size sweep: (hidden width, hidden layers, batch), Adam, 784 inputs, 10 classes
+SIZE_SWEEP = [(64, 2, 128), (256, 2, 128), (1024, 2, 128), (2048, 2, 128), (128, 8, 128),
+              (128, 32, 128), (256, 2, 16), (256, 2, 1024)]
+SIZE_SWEEP_QUICK = [(64, 2, 128), (2048, 2, 128), (128, 32, 128)]
+#: the Adam update alone, on the 2 x 2048 network; neuralab_reference: the whole-group update
+UPDATE_FRAMEWORKS = ("neuralab", "neuralab_reference", "torch_fused", "torch_foreach", "torch")
+#: bytes that one Adam update must move per parameter: read value, gradient, m, v; write three
+ADAM_BYTES_PER_PARAMETER = 28
+
+
+def size_sweep_and_update(out: dict, args: argparse.Namespace, env: dict[str, str]) -> None:
+    """ms per training step over network sizes (neuralab against PyTorch fused), then the Adam
+    update alone against the memory bandwidth; fresh processes, interleaved repetitions."""
+    threads = ["--threads", str(args.threads)]
+    seconds = "0.2" if args.quick else "1.0"
+    rows = []
+    for width, depth, batch in SIZE_SWEEP_QUICK if args.quick else SIZE_SWEEP:
+        runs: dict[str, list[float]] = {"neuralab": [], "torch_fused": []}
+        for rep in range(args.reps):
+            for fw in runs:
+                log(f"size sweep: {fw}, {depth} x {width}, batch {batch}, rep {rep + 1} ...")
+                runs[fw].append(run_worker(
+                    ["sweep", fw, "--width", str(width), "--depth", str(depth), "--batch-size",
+                     str(batch), "--seconds", seconds, "--seed", str(rep), *threads], env
+                )["step_ms"])
+        row = {"width": width, "depth": depth, "batch": batch,
+               **{fw: summarize(v) for fw, v in runs.items()}}
+        row["ratio"] = row["neuralab"]["median"] / row["torch_fused"]["median"]
+        rows.append(row)
+    out["size_sweep"] = rows
+
+    updates: dict[str, list[float]] = {fw: [] for fw in UPDATE_FRAMEWORKS}
+    bandwidth: dict[str, list[float]] = {"one_thread": [], "threads": []}
+    parameters = 0
+    for rep in range(args.reps):
+        log(f"Adam update alone and memory bandwidth, rep {rep + 1} ...")
+        bw = run_worker(["bandwidth", *threads], env)
+        for key in bandwidth:
+            bandwidth[key].append(bw[f"gb_per_s_{key}"])
+        for fw in UPDATE_FRAMEWORKS:
+            res = run_worker(["update", fw, "--repeats", "5" if args.quick else "20", *threads],
+                             env)
+            updates[fw].append(res["update_ms"])
+            parameters = res["parameters"]
+    best_bw = max(statistics.median(v) for v in bandwidth.values())
+    out["update"] = {
+        "parameters": parameters,
+        "bytes_per_parameter": ADAM_BYTES_PER_PARAMETER,
+        "bandwidth_gb_per_s": {k: summarize(v) for k, v in bandwidth.items()},
+        "bound_ms": ADAM_BYTES_PER_PARAMETER * parameters / (best_bw * 1e9) * 1e3,
+        **{fw: summarize(v) for fw, v in updates.items()},
+    }
+    out["update"]["ratio_vs_torch_fused"] = (
+        out["update"]["neuralab"]["median"] / out["update"]["torch_fused"]["median"])
 
 #: what each ratio of ``out["ratios"]`` compares, for the targets table
 TARGET_LABELS = {
@@ -205,6 +280,10 @@ TARGET_LABELS = {
     "mlp_fraction_of_gemm": "MLP FLOP rate / GEMM rate",
     "peak_memory_vs_torch": "peak memory vs PyTorch",
     "import_time_vs_torch": "import time vs PyTorch",
+    "mlp_epoch_vs_torch_fused": "MLP s/epoch vs PyTorch fused Adam",
+    "small_step_vs_torch_fused": "4-64-3 step vs PyTorch fused Adam",
+    "size_sweep_worst_vs_torch_fused": "size sweep, worst row vs PyTorch fused Adam",
+    "update_vs_torch_fused": "Adam update alone (5.8 M) vs PyTorch fused",
 }
 
 
@@ -288,12 +367,71 @@ def render_markdown(out: dict) -> str:
                 f"| {batch} | {_spread(r['neuralab'])} | {_spread(r['torch'])} | "
                 f"{r['neuralab']['median'] / r['torch']['median']:.2f} |"
             )
-    lines += ["", "| target (issue 5) | measured | goal | met |", "|---|---|---|---|"]
+    if all(fw in m for fw in TORCH_FAST):
+        lines += render_torch_settings(out)
+    if "size_sweep" in out:
+        lines += render_size_sweep(out)
+    if "update" in out:
+        lines += render_update(out)
+    lines += ["", "| target (issues 5 and 15) | measured | goal | met |", "|---|---|---|---|"]
     for name, value in out["ratios"].items():
         op, goal = out["targets"][name]
         met = "yes" if _target_met(value, op, goal) else "NO"
         lines.append(f"| {TARGET_LABELS.get(name, name)} | {value:.3f} | {op} {goal} | {met} |")
     return "\n".join(lines)
+
+
+def render_torch_settings(out: dict) -> list[str]:
+    """neuralab against each of PyTorch's Adam implementations (fused is the reference)."""
+    m, small = out["mlp"], out["small_step_us"]
+    nl_epoch = m["neuralab"]["epoch_seconds"]["median"]
+    nl_small = small["neuralab"]["median"]
+    lines = ["", "| Adam setting | MLP s/epoch | neuralab / it | 4-64-3 step, us | neuralab / it |",
+             "|---|---|---|---|---|",
+             f"| neuralab | {_spread(m['neuralab']['epoch_seconds'])} | | "
+             f"{_spread(small['neuralab'], '{:.1f}')} | |"]
+    for fw in (*TORCH_FAST, "torch"):
+        lines.append(
+            f"| {TORCH_LABELS[fw]} | {_spread(m[fw]['epoch_seconds'])} | "
+            f"{nl_epoch / m[fw]['epoch_seconds']['median']:.2f} | "
+            f"{_spread(small[fw], '{:.1f}')} | {nl_small / small[fw]['median']:.2f} |")
+    return lines
+
+
+def render_size_sweep(out: dict) -> list[str]:
+    """ms per training step over network sizes, neuralab against PyTorch fused Adam."""
+    lines = ["", "| network (784 inputs, 10 classes, Adam) | parameters | neuralab ms/step | "
+             "PyTorch fused ms/step | ratio |", "|---|---|---|---|---|"]
+    for r in out["size_sweep"]:
+        n = 784 * r["width"] + r["width"] + (r["depth"] - 1) * (r["width"] ** 2 + r["width"]) \
+            + 10 * r["width"] + 10
+        lines.append(
+            f"| {r['depth']} hidden x {r['width']}, batch {r['batch']} | {n:,} | "
+            f"{_spread(r['neuralab'], '{:.2f}')} | {_spread(r['torch_fused'], '{:.2f}')} | "
+            f"{r['ratio']:.2f} |")
+    return lines
+
+
+def render_update(out: dict) -> list[str]:
+    """The Adam update alone against the bound the measured memory bandwidth sets."""
+    u = out["update"]
+    bw = u["bandwidth_gb_per_s"]
+    labels = {"neuralab": "neuralab (blocked, threaded)",
+              "neuralab_reference": "neuralab, whole-group reference update", **TORCH_LABELS}
+    lines = ["", wrap(
+        f"One Adam update of the 2 x 2048 network's {u['parameters']:,} parameters (fixed "
+        f"gradients). Memory bandwidth of NumPy's `a = b + c` in the same run: "
+        f"{_spread(bw['one_thread'], '{:.1f}')} GB/s on one thread, "
+        f"{_spread(bw['threads'], '{:.1f}')} GB/s on {out['machine']['threads']}; at the "
+        f"higher median, moving the {u['bytes_per_parameter']} bytes per parameter that an "
+        f"update must read and write takes {u['bound_ms']:.2f} ms."),
+        "", "| Adam update | ms | parameters/s | share of the bandwidth bound |",
+        "|---|---|---|---|"]
+    for fw in UPDATE_FRAMEWORKS:
+        ms = u[fw]["median"]
+        lines.append(f"| {labels[fw]} | {_spread(u[fw], '{:.2f}')} | "
+                     f"{u['parameters'] / ms * 1e3 / 1e9:.2f} G | {u['bound_ms'] / ms:.0%} |")
+    return lines
 
 
 if __name__ == "__main__":

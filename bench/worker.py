@@ -104,12 +104,18 @@ def mlp_neuralab(xtr, ytr, xte, yte, batch_size: int, epochs: int, seed: int) ->
     return {"epoch_seconds": times, "test_accuracy": float((pred == yte).mean())}
 
 
-def mlp_torch(xtr, ytr, xte, yte, batch_size: int, epochs: int, seed: int) -> dict:
+#: PyTorch's Adam implementations on CPU: the default (per tensor), foreach (one call per op for
+#: all tensors) and fused (one multi-threaded pass for the whole update), by framework name
+TORCH_ADAM = {"torch": {}, "torch_foreach": {"foreach": True}, "torch_fused": {"fused": True}}
+
+
+def mlp_torch(xtr, ytr, xte, yte, batch_size: int, epochs: int, seed: int,
+              adam: dict | None = None) -> dict:
     import torch
 
     torch.manual_seed(seed)
     model = torch_mlp_model()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, **(adam or {}))
     loss_fn = torch.nn.CrossEntropyLoss()
     xt, yt = torch.from_numpy(xtr), torch.from_numpy(ytr)
     gen = torch.Generator().manual_seed(seed)
@@ -176,7 +182,7 @@ def small_neuralab(steps: int, seed: int) -> dict:
     return _time_steps(model, loss_fn, opt, x, y, steps)
 
 
-def small_torch(steps: int, seed: int) -> dict:
+def small_torch(steps: int, seed: int, adam: dict | None = None) -> dict:
     import torch
 
     rng = np.random.default_rng(seed)
@@ -184,7 +190,7 @@ def small_torch(steps: int, seed: int) -> dict:
     y = torch.from_numpy(rng.integers(0, 3, 16))
     torch.manual_seed(seed)
     model = torch.nn.Sequential(torch.nn.Linear(4, 64), torch.nn.ReLU(), torch.nn.Linear(64, 3))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, **(adam or {}))
     return _time_steps(model, torch.nn.CrossEntropyLoss(), opt, x, y, steps)
 
 
@@ -203,6 +209,123 @@ def _time_steps(model, loss_fn, opt, x, y, steps: int) -> dict:
     for _ in range(steps):
         step()
     return {"step_microseconds": (time.perf_counter() - t0) / steps * 1e6}
+
+
+# --------------------------------------------------------------------------- size sweep
+def sweep_step(framework: str, width: int, depth: int, batch: int, seconds: float,
+               seed: int = 0) -> dict:
+    """Milliseconds per Adam training step of a 784-(width x depth)-10 ReLU MLP on a fixed
+    random batch: the median of timed groups of steps filling about ``seconds``."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((batch, 784), dtype=np.float32)
+    y = rng.integers(0, 10, batch)
+    if framework == "neuralab":
+        import neuralab as nl
+        from neuralab import nn, optim
+
+        nl.seed(seed)
+        model = nn.Sequential([nn.Dense(width, activation="relu", input_dim=784)]
+                              + [nn.Dense(width, activation="relu") for _ in range(depth - 1)]
+                              + [nn.Dense(10)])
+        opt = optim.Adam(model.parameters(), lr=1e-3)
+        loss_fn = nn.CrossEntropyLoss()
+    else:
+        import torch
+
+        torch.manual_seed(seed)
+        dims = [784] + [width] * depth
+        layers: list = []
+        for a, b in zip(dims[:-1], dims[1:]):
+            layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+        model = torch.nn.Sequential(*layers, torch.nn.Linear(width, 10))
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3, **TORCH_ADAM[framework])
+        loss_fn = torch.nn.CrossEntropyLoss()
+        x, y = torch.from_numpy(x), torch.from_numpy(y)
+
+    def step() -> None:
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    for _ in range(3):
+        step()
+    t0 = time.perf_counter()
+    step()
+    per_step = time.perf_counter() - t0
+    group = max(1, int(seconds / 5 / max(per_step, 1e-6)))
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(group):
+            step()
+        times.append((time.perf_counter() - t0) / group)
+    n_params = 784 * width + width + (depth - 1) * (width * width + width) + width * 10 + 10
+    return {"step_ms": float(np.median(times)) * 1e3, "parameters": n_params}
+
+
+# --------------------------------------------------------------------------- the update alone
+#: the 2 x 2048 network's tensors: 5.8 M parameters
+UPDATE_SHAPES = [(784, 2048), (2048,), (2048, 2048), (2048,), (2048, 10), (10,)]
+
+
+def adam_update(framework: str, repeats: int) -> dict:
+    """Milliseconds per Adam update of the 2 x 2048 network's parameters with fixed gradients
+    (the median of ``repeats`` timed updates after three untimed ones). ``neuralab_reference``
+    is neuralab's whole-group update (the blocked one switched off)."""
+    rng = np.random.default_rng(0)
+    values = [rng.standard_normal(s).astype(np.float32) for s in UPDATE_SHAPES]
+    grads = [rng.standard_normal(s).astype(np.float32) for s in UPDATE_SHAPES]
+    if framework.startswith("neuralab"):
+        import neuralab as nl
+        from neuralab import optim
+
+        params = [nl.tensor(v, requires_grad=True) for v in values]
+        opt = optim.Adam(params, lr=1e-3)
+        opt._blocked_update = framework == "neuralab"
+
+        def step() -> None:
+            for p, g in zip(params, grads):
+                p.grad = g
+            opt.step()
+    else:
+        import torch
+
+        params = [torch.nn.Parameter(torch.from_numpy(v)) for v in values]
+        for p, g in zip(params, grads):
+            p.grad = torch.from_numpy(g)
+        opt = torch.optim.Adam(params, lr=1e-3, **TORCH_ADAM[framework])
+        step = opt.step
+    for _ in range(3):
+        step()
+    times = [_timed(step) for _ in range(repeats)]
+    return {"update_ms": float(np.median(times)) * 1e3,
+            "parameters": int(sum(v.size for v in values))}
+
+
+def bandwidth(threads: int, n: int = 1 << 23, repeats: int = 10) -> dict:
+    """Memory bandwidth as NumPy sees it: ``a = b + c`` on float32 arrays of ``n`` elements (far
+    larger than the caches), 12 bytes moved per element, on one thread and split across
+    ``threads`` threads (as the blocked optimizer update splits its work); the best of
+    ``repeats``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(0)
+    a, b, c = (rng.random(n, dtype=np.float32) for _ in range(3))
+    bounds = [n * k // threads for k in range(threads + 1)]
+    parts = list(zip(bounds[:-1], bounds[1:]))
+    pool = ThreadPoolExecutor(max(1, threads))
+
+    def split() -> None:
+        list(pool.map(lambda ab: np.add(b[ab[0]:ab[1]], c[ab[0]:ab[1]], out=a[ab[0]:ab[1]]),
+                      parts))
+
+    out = {}
+    for name, fn in (("one_thread", lambda: np.add(b, c, out=a)), ("threads", split)):
+        fn()
+        out[f"gb_per_s_{name}"] = 12 * n / min(_timed(fn) for _ in range(repeats)) / 1e9
+    out["threads"] = threads
+    return out
 
 
 # --------------------------------------------------------------------------- import and GEMM
@@ -249,7 +372,8 @@ def _timed(fn) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.worker")
-    parser.add_argument("task", choices=["mlp", "small", "import", "gemm", "machine"])
+    parser.add_argument("task", choices=["mlp", "small", "import", "gemm", "machine", "sweep",
+                                         "update", "bandwidth"])
     parser.add_argument("framework", nargs="?", default="numpy")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=1)
@@ -257,9 +381,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--width", type=int, default=256)
+    parser.add_argument("--depth", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args(argv)
 
-    if args.framework == "torch" and args.threads:
+    if args.framework.startswith("torch") and args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
@@ -271,13 +399,25 @@ def main(argv: list[str] | None = None) -> int:
     elif args.task == "gemm":
         result = gemm_rate()
     elif args.task == "small":
-        result = {"neuralab": small_neuralab, "torch": small_torch}[args.framework](
-            args.steps, args.seed
-        )
+        if args.framework == "neuralab":
+            result = small_neuralab(args.steps, args.seed)
+        else:
+            result = small_torch(args.steps, args.seed, TORCH_ADAM[args.framework])
+    elif args.task == "sweep":
+        result = sweep_step(args.framework, args.width, args.depth, args.batch_size,
+                            args.seconds, args.seed)
+    elif args.task == "update":
+        result = adam_update(args.framework, args.repeats)
+    elif args.task == "bandwidth":
+        result = bandwidth(args.threads or 1)
     else:
         xtr, ytr, xte, yte, source = load_data(args.n_train or None)
-        run = {"neuralab": mlp_neuralab, "torch": mlp_torch, "sklearn": mlp_sklearn}[args.framework]
-        result = run(xtr, ytr, xte, yte, args.batch_size, args.epochs, args.seed)
+        if args.framework.startswith("torch"):
+            result = mlp_torch(xtr, ytr, xte, yte, args.batch_size, args.epochs, args.seed,
+                               TORCH_ADAM[args.framework])
+        else:
+            run = {"neuralab": mlp_neuralab, "sklearn": mlp_sklearn}[args.framework]
+            result = run(xtr, ytr, xte, yte, args.batch_size, args.epochs, args.seed)
         result["data"] = source
         result["n_train"] = len(xtr)
         result["flops_per_epoch"] = mlp_flops_per_sample() * len(xtr)
