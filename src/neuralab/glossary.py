@@ -141,7 +141,7 @@ TERMS: list[Term] = [
     _t("드롭아웃", "dropout", "neuralab.nn.Dropout", "dropout"),
     _t("조기 종료", "early stopping", "neuralab.train.EarlyStopping", "early-stopping"),
     _t("데이터 증강", "data augmentation",
-       "neuralab.data.augment neuralab.data.AugmentedLoader", "augmentation"),
+       "neuralab.data.augment neuralab.data.AugmentedLoader", "augmentation augmentation-cnn"),
     _t("이미지 회전, 확대/축소, 크롭", "image rotation, scaling, cropping",
        "neuralab.data.augment.RandomRotation neuralab.data.augment.RandomZoom "
        "neuralab.data.augment.RandomCrop", "augmentation"),

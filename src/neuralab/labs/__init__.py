@@ -175,6 +175,7 @@ for _name in [
     "dropout",  # row 18
     "early-stopping",  # row 19
     "augmentation",  # row 20
+    "augmentation-cnn",  # rows 20, 3: augmentation for a CNN on centred images (issue 13)
     "batch-norm",  # row 21
     "layer-norm",  # row 21
     "cnn-fashion-mnist",  # rows 3, 20, 21: convolution (issue 13)
