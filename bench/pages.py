@@ -75,6 +75,11 @@ def render_profile(profile: dict[str, Any]) -> str:
         f"no framework | {p['matmul_floor_seconds']:.3f} |",
         f"| a hand-written NumPy MLP with Adam, no autograd | {p['numpy_mlp_seconds']:.3f} |",
         f"| neuralab (model, fused loss, autograd, Adam) | {p['neuralab_epoch_seconds']:.3f} |",
+    ]
+    if "trainer_epoch_seconds" in p:
+        lines.append("| the same through `Trainer.fit` (no validation, no callbacks, silent) | "
+                     f"{p['trainer_epoch_seconds']:.3f} |")
+    lines += [
         "",
         "| one neuralab epoch under cProfile, by part | seconds | share |",
         "|---|---|---|",
@@ -118,9 +123,13 @@ def render_gemm_share(profile: dict[str, Any], reference: dict[str, Any]) -> str
          f"{p['neuralab_epoch_seconds'] - p['matmul_floor_seconds']:.3f} s"),
         ("neuralab's epoch / the hand-written NumPy epoch",
          f"{p['neuralab_epoch_seconds'] / p['numpy_mlp_seconds']:.2f}"),
+        *([("`Trainer.fit`'s epoch / the hand-written neuralab loop's",
+            f"{p['trainer_epoch_seconds'] / p['neuralab_epoch_seconds']:.2f}")]
+          if "trainer_epoch_seconds" in p else []),
         ("the optimizer in the profiled epoch (share of it)",
          f"{adam_parts:.3f} s ({adam_parts / p['profiled_epoch_seconds']:.0%})"),
-        (f"one Adam step on the {p['parameters']} parameters: neuralab / PyTorch",
+        (f"one Adam step on the {p['parameters']} parameters: neuralab / PyTorch"
+         + (" fused" if p.get("torch_adam") == "fused" else ""),
          f"{adam['neuralab'] * 1e3:.3f} / "
          + (f"{adam['torch'] * 1e3:.3f} ms" if adam.get("torch") is not None
             else "(PyTorch not installed) ms")),

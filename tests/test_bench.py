@@ -94,7 +94,9 @@ def test_profile_command_stores_what_the_pages_render(tmp_path):
     assert "neuralab epoch:" in proc.stdout and "tottime" in proc.stdout  # the printed report
     profile = json.loads(out.read_text())
     assert profile["n_train"] == 512 and profile["steps_per_epoch"] == 4
-    assert [len(v) for v in profile["epoch_runs_seconds"].values()] == [2, 2, 2]
+    assert [len(v) for v in profile["epoch_runs_seconds"].values()] == [2, 2, 2, 2]
+    assert profile["trainer_epoch_seconds"] > 0 and profile["torch_adam"] == "fused"
+    assert "| the same through `Trainer.fit`" in pages.render_profile(profile)
     assert profile["parameters"] == 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
     assert profile["command"].endswith(f"--out {out}")
     text = pages.render_profile(profile)
@@ -177,7 +179,8 @@ def crafted_profile() -> dict:
         "gemm_gflops": 4.0, "gemm_gflops_haswell": 2.0,
         # products of 800 samples (8e8 FLOP) in 0.4 s: 2 GFLOP/s, half of the GEMM rate
         "matmul_floor_seconds": 0.4, "matmul_floor_samples": 800,
-        "numpy_mlp_seconds": 0.8, "neuralab_epoch_seconds": 1.0,
+        "numpy_mlp_seconds": 0.8, "neuralab_epoch_seconds": 1.0, "trainer_epoch_seconds": 1.05,
+        "torch_adam": "fused",
         "profiled_epoch_seconds": 2.0,
         "profiled_parts_seconds": {"dense": 1.0, "optimizer": 0.5, "loader": 0.1, "loss": 0.1,
                                    "framework": 0.3, "other": 0.0},
@@ -225,7 +228,10 @@ def test_rendering_a_crafted_result_puts_each_number_in_its_place():
     assert "(epoch minus the products alone) | 0.600 s |" in gemm
     assert "| neuralab's epoch / the hand-written NumPy epoch | 1.25 |" in gemm
     assert "| the optimizer in the profiled epoch (share of it) | 0.500 s (25%) |" in gemm
-    assert "neuralab / PyTorch | 1.200 / 3.400 ms |" in gemm
+    assert "neuralab / PyTorch fused | 1.200 / 3.400 ms |" in gemm
+    assert "| `Trainer.fit`'s epoch / the hand-written neuralab loop's | 1.05 |" in gemm
+    assert "| the same through `Trainer.fit` (no validation, no callbacks, silent) | 1.050 |" in (
+        profile)
 
     small = rendered["docs/performance.md"]["SMALL STEP"]
     assert "| forward with the loss | 20.0 |" in small and "| sum | 55.0 |" in small

@@ -255,6 +255,7 @@ def _pool_geometry(x: np.ndarray, kernel_size: Any, stride: Any, padding: Any, w
     else:
         ph, pw = pair(padding, who, "padding", minimum=0)
         pads, sides = ((ph, ph), (pw, pw)), (ph, pw)
+        padding = (ph, pw)  # as the message shows it
     if min(min(pads[0]), min(pads[1])) < 0 or 2 * sides[0] > kernel[0] or 2 * sides[1] > kernel[1]:
         raise ValueError(
             f"{who}: padding {padding} is more than half the kernel {kernel} (PyTorch's limit: "
