@@ -16,7 +16,7 @@ $(BIN)/python:
 
 # stamps record which extras are installed; they are redone when pyproject.toml changes
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[lab]'
+	$(PIP) install -e '.[lab,fast]'
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
