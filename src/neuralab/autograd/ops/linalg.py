@@ -6,9 +6,23 @@ from typing import Any
 
 import numpy as np
 
+from ... import kernels
+from ...kernels import nn as dense_kernels
 from ..function import Function
 from ..tensor import Tensor
 from ._util import binary_operands, operand
+
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _compiled(*arrays: np.ndarray) -> bool:
+    """The compiled dense kernels apply: they are on (:mod:`neuralab.kernels`) and every array
+    is C-contiguous, of one float dtype (float32 or float64)."""
+    if not kernels.enabled():
+        return False
+    dtype = arrays[0].dtype
+    return dtype in _KERNEL_DTYPES and all(
+        a.dtype == dtype and a.flags.c_contiguous for a in arrays)
 
 
 class MatMul(Function):
@@ -71,11 +85,16 @@ class Linear(Function):
         return out
 
     def backward(self, grad):
+        return self._grads(grad, None)
+
+    def _grads(self, grad, gb):
+        """(dx, dW, db) from the output's gradient; ``gb``: db when the caller has it already."""
         x, w = self.x, self.weight
         g2 = grad.reshape(-1, grad.shape[-1])
         gx = (grad @ w.T) if self.needs[0] else None
         gw = (x.reshape(-1, x.shape[-1]).T @ g2) if self.needs[1] else None
-        gb = g2.sum(axis=0) if len(self.needs) > 2 and self.needs[2] else None
+        if gb is None and len(self.needs) > 2 and self.needs[2]:
+            gb = g2.sum(axis=0)
         return gx, gw, gb
 
 
@@ -84,17 +103,38 @@ class LinearReLU(Linear):
 
     The maximum is taken in place on the product, and backward masks the gradient with z > 0
     before :class:`Linear`'s backward: one op, one output array and no mask kept between the
-    passes (the Dense layer uses it for ``activation="relu"``).
+    passes (the Dense layer uses it for ``activation="relu"``).  With the compiled kernels
+    (:mod:`neuralab.kernels`), the bias and the maximum are one pass over the product, and the
+    mask and the bias gradient one pass over the incoming gradient; the NumPy lines are the
+    reference they equal bit for bit.
     """
 
     def forward(self, x, weight, bias=None):
-        out = super().forward(x, weight, bias)
-        np.maximum(out, 0, out=out)
+        out = super().forward(x, weight)
+        if bias is not None and out.ndim >= 2 and bias.ndim == 1 and _compiled(out, bias):
+            dense_kernels.bias_relu(out.reshape(-1, out.shape[-1]), bias, out.dtype.type(0))
+        else:
+            if bias is not None:
+                out += bias
+            np.maximum(out, 0, out=out)
         self.out = out
         return out
 
     def backward(self, grad):
-        return super().backward(grad * (self.out > 0))
+        out = self.out
+        if grad.ndim < 2 or not _compiled(grad, out):
+            return super().backward(grad * (out > 0))
+        c = out.shape[-1]
+        g2, o2 = grad.reshape(-1, c), out.reshape(-1, c)
+        masked = np.empty_like(g2)
+        one, zero = out.dtype.type(1), out.dtype.type(0)
+        gb = None
+        if len(self.needs) > 2 and self.needs[2]:
+            gb = np.empty(c, dtype=out.dtype)
+            dense_kernels.relu_grad_bias(g2, o2, masked, gb, one, zero)
+        else:
+            dense_kernels.relu_grad(g2, o2, masked, one, zero)
+        return self._grads(masked.reshape(grad.shape), gb)
 
 
 def matmul(a: Any, b: Any) -> Tensor:
