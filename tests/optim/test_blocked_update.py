@@ -1,13 +1,14 @@
 """The blocked, multi-threaded update (optim/blocked.py) gives the reference update's numbers bit
 for bit, for every optimizer and option, on groups whose size is no multiple of the block, with
 gradients read in place, copied, cast or strided, on one thread and on several; and the thread
-count follows neuralab.threads' limits."""
+count follows neuralab.threads' limits.  These tests run the NumPy path (the compiled kernels
+switched off); test_compiled_update.py compares the compiled path with it."""
 
 import numpy as np
 import pytest
 
 import neuralab as nl
-from neuralab import optim, threads
+from neuralab import kernels, optim, threads
 from neuralab.optim import blocked
 
 CASES = [
@@ -29,6 +30,12 @@ CASES = [
 #: tensors smaller than half a block (copied into the flat gradient), larger ones (read in
 #: place), sizes that are no multiple of the block; the block is 64 elements in these tests
 SHAPES = [(37, 23), (23,), (7,), (23, 131), (131,), (5, 3), (300,)]
+
+
+@pytest.fixture(autouse=True)
+def numpy_path():
+    with kernels.forced(False):
+        yield
 
 
 @pytest.fixture

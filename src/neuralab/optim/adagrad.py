@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsLike, check_non_negative, sqrt_plus_eps
+from ..kernels import optim as compiled
+from .optimizer import Optimizer, ParamsLike, check_non_negative, kernel_views, sqrt_plus_eps
 
 
 class AdaGrad(Optimizer):
@@ -69,7 +70,7 @@ class AdaGrad(Optimizer):
             d += grad
         else:
             d = grad
-        clr = group["lr"] / (1.0 + (state["step"] - 1) * group["lr_decay"])
+        clr = _decayed_lr(group, state["step"])
         h = state["sum"]
         np.multiply(d, d, out=tmp)
         h += tmp
@@ -77,3 +78,22 @@ class AdaGrad(Optimizer):
         np.divide(d, tmp, out=tmp)
         tmp *= -clr
         data += tmp
+
+    def _kernel(self, group: dict[str, Any]):
+        return self._compiled
+
+    def _compiled(self, data, grad, state, group, scratch) -> None:
+        """``_update`` as one compiled pass (:func:`neuralab.kernels.optim.adagrad`)."""
+        views = kernel_views(data, grad, state.get("sum"))
+        if views is None:
+            self._update(data, grad, state, group, scratch)
+            return
+        dt = data.dtype.type  # the scalars as the reference's ufuncs see them (NEP 50)
+        wd = group["weight_decay"]
+        compiled.adagrad(*views, wd != 0, dt(wd), dt(group["eps"]),
+                         bool(group.get("eps_inside_sqrt")), dt(-_decayed_lr(group, state["step"])))
+
+
+def _decayed_lr(group: dict[str, Any], t: int) -> float:
+    """The rate of step ``t``, ``lr / (1 + (t - 1) lr_decay)`` (a Python float)."""
+    return group["lr"] / (1.0 + (t - 1) * group["lr_decay"])

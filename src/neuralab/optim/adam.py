@@ -7,7 +7,15 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsLike, check_non_negative, check_unit_interval
+from ..kernels import optim as compiled
+from .optimizer import (
+    Optimizer,
+    ParamsLike,
+    check_non_negative,
+    check_unit_interval,
+    kernel_views,
+    unused,
+)
 
 
 class Adam(Optimizer):
@@ -102,15 +110,45 @@ class Adam(Optimizer):
                 vmax = state["max_exp_avg_sq"] = v.copy()
             np.maximum(vmax, v, out=vmax)
             v = vmax
-        t = state["step"]
-        # Python floats: they keep float32 arrays float32 (a NumPy float64 scalar would not)
-        sqrt_bc2 = math.sqrt(1.0 - beta2**t)
-        step_size = lr * sqrt_bc2 / (1.0 - beta1**t)
+        step_size, eps = _corrected(group, state["step"])
         np.sqrt(v, out=tmp)
-        tmp += group["eps"] if group.get("eps_before_correction") else group["eps"] * sqrt_bc2
+        tmp += eps
         np.divide(m, tmp, out=tmp)
         tmp *= -step_size
         data += tmp
+
+    def _kernel(self, group: dict[str, Any]):
+        return self._compiled
+
+    def _compiled(self, data, grad, state, group, scratch) -> None:
+        """``_update`` as one compiled pass (:func:`neuralab.kernels.optim.adam`)."""
+        amsgrad = bool(group["amsgrad"])
+        keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")[: 3 if amsgrad else 2]
+        views = kernel_views(data, grad, *(state.get(k) for k in keys))
+        if views is None:  # e.g. amsgrad switched on: the reference makes max_exp_avg_sq
+            self._update(data, grad, state, group, scratch)
+            return
+        if not amsgrad:
+            views.append(unused(data.dtype))
+        dt = data.dtype.type  # the scalars as the reference's ufuncs see them (NEP 50)
+        lr, wd = group["lr"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        mode = (compiled.NO_DECAY if wd == 0 else
+                compiled.DECOUPLED_DECAY if self._decoupled else compiled.L2_DECAY)
+        step_size, eps = _corrected(group, state["step"])
+        compiled.adam(*views, mode, dt(wd), dt(1.0 - lr * wd), amsgrad, dt(1.0 - beta1),
+                      dt(beta2), dt(1.0 - beta2), dt(eps), dt(-step_size))
+
+
+def _corrected(group: dict[str, Any], t: int) -> tuple[float, float]:
+    """The step size ``lr sqrt(1 - beta2^t) / (1 - beta1^t)`` and the term added to
+    ``sqrt(v_t)`` at step ``t``, as Python floats: they keep float32 arrays float32 (a NumPy
+    float64 scalar would not)."""
+    lr, eps = group["lr"], group["eps"]
+    beta1, beta2 = group["betas"]
+    sqrt_bc2 = math.sqrt(1.0 - beta2**t)
+    step_size = lr * sqrt_bc2 / (1.0 - beta1**t)
+    return step_size, (eps if group.get("eps_before_correction") else eps * sqrt_bc2)
 
 
 class AdamW(Adam):

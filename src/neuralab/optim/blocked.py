@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -36,6 +36,9 @@ BLOCK = 1 << 16
 MIN_SIZE = 4 * BLOCK
 #: the smallest group whose blocks are shared out among threads
 MIN_THREADED = 8 * BLOCK
+#: the same two thresholds for the compiled update (to be measured)
+COMPILED_MIN_SIZE = BLOCK
+COMPILED_MIN_THREADED = 4 * BLOCK
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
@@ -61,34 +64,51 @@ def direct(size: int) -> bool:
 
 
 class Plan:
-    """The blocks of one flat group for a given thread count and set of state arrays: per
+    """The blocks of one flat group for a given thread count, set of state arrays and path: per
     thread, a list of (slice of the group, source of the gradient, offset in the source), with
-    the data, state and scratch views of each block made once."""
+    the data, state and scratch views of each block made once.
 
-    def __init__(self, opt: Optimizer, flat: FlatGroup, threads: int) -> None:
+    The reference path (``compiled`` False) cuts every piece into blocks of :data:`BLOCK`
+    elements that stay in cache through ``_update``'s passes.  The compiled path makes one pass
+    whatever the size, so its pieces are only cut where the gradient's source changes and where
+    one thread's equal share ends: a few kernel calls per thread (no scratch arrays)."""
+
+    def __init__(self, opt: Optimizer, flat: FlatGroup, threads: int,
+                 compiled: bool = False) -> None:
         self.threads = threads
+        self.compiled = compiled
         self.keys = tuple(sorted(k for k in flat.state if k != "step"))
-        pieces: list[tuple[int, int, int, int]] = []  # (start, stop, source, offset)
+        runs: list[tuple[int, int, int, int]] = []  # (start, stop, source, offset)
         copied = len(flat.params)  # the source index of the flat gradient
         run_start = None
         for i, (a, b, _) in enumerate(flat.slices):
             if direct(b - a):
                 if run_start is not None:
-                    pieces += _split(run_start, a, copied, 0)
+                    runs.append((run_start, a, copied, 0))
                     run_start = None
-                pieces += _split(a, b, i, a)
+                runs.append((a, b, i, a))
             elif run_start is None:
                 run_start = a
         if run_start is not None:
-            pieces += _split(run_start, flat.slices[-1][1], copied, 0)
+            runs.append((run_start, flat.slices[-1][1], copied, 0))
         # contiguous shares of about equal size, one per thread
         total = flat.data.size
         shares: list[list[tuple[int, int, int, int]]] = [[] for _ in range(threads)]
-        for piece in pieces:
-            shares[min(threads - 1, piece[0] * threads // total)].append(piece)
+        if compiled:
+            bounds = [total * k // threads for k in range(threads + 1)]
+            for a, b, source, offset in runs:
+                for k in range(threads):
+                    lo, hi = max(a, bounds[k]), min(b, bounds[k + 1])
+                    if lo < hi:
+                        shares[k].append((lo, hi, source, offset))
+        else:
+            for run in runs:
+                for piece in _split(*run):
+                    shares[min(threads - 1, piece[0] * threads // total)].append(piece)
         self.work = []
-        for k, share in enumerate(shares):
-            scratch = [np.empty(BLOCK, dtype=flat.data.dtype) for _ in range(opt._n_scratch)]
+        for share in shares:
+            scratch = [] if compiled else [
+                np.empty(BLOCK, dtype=flat.data.dtype) for _ in range(opt._n_scratch)]
             blocks = []
             for a, b, source, offset in share:
                 state = {"step": 0, **{key: flat.state[key][a:b] for key in self.keys}}
@@ -96,8 +116,8 @@ class Plan:
                                [s[: b - a] for s in scratch]))
             self.work.append(blocks)
 
-    def fits(self, flat: FlatGroup, threads: int) -> bool:
-        return threads == self.threads and self.keys == tuple(
+    def fits(self, flat: FlatGroup, threads: int, compiled: bool) -> bool:
+        return threads == self.threads and compiled == self.compiled and self.keys == tuple(
             sorted(k for k in flat.state if k != "step"))
 
 
@@ -108,28 +128,34 @@ def _split(a: int, b: int, source: int, base: int) -> list[tuple[int, int, int, 
     return [(lo, hi, source, base) for lo, hi in zip(bounds, bounds[1:])]
 
 
-def usable(opt: Optimizer, flat: FlatGroup, group: dict[str, Any]) -> bool:
-    """The blocked path applies: the group is large enough and holds every state array that
-    ``_update`` reads (one that ``_update`` would create lazily is made by a whole-group step)."""
-    return (flat.data.size >= MIN_SIZE
+def usable(opt: Optimizer, flat: FlatGroup, group: dict[str, Any],
+           compiled: bool = False) -> bool:
+    """The blocked path applies: the group is large enough (:data:`MIN_SIZE`, or
+    :data:`COMPILED_MIN_SIZE` for the compiled update) and holds every state array that the
+    update reads (one that ``_update`` would create lazily is made by a whole-group step, so
+    that the compiled update never falls back to the reference inside a block)."""
+    return (flat.data.size >= (COMPILED_MIN_SIZE if compiled else MIN_SIZE)
             and set(opt._state_keys(group, flat.data.dtype)) <= set(flat.state))
 
 
-def threads_for(size: int) -> int:
-    return num_threads() if size >= MIN_THREADED else 1
+def threads_for(size: int, compiled: bool = False) -> int:
+    return num_threads() if size >= (COMPILED_MIN_THREADED if compiled else MIN_THREADED) else 1
 
 
 def update_blocked(opt: Optimizer, flat: FlatGroup, group: dict[str, Any],
-                   grads: list[np.ndarray]) -> None:
+                   grads: list[np.ndarray], compiled: Callable[..., None] | None = None) -> None:
     """One step of ``opt`` on ``flat`` block by block; ``grads[i]`` is the flat gradient of the
-    direct parameter ``i`` (others: unused), the group's flat gradient is the last source."""
-    threads = threads_for(flat.data.size)
+    direct parameter ``i`` (others: unused), the group's flat gradient is the last source.
+    ``compiled``: the optimizer's compiled update (see ``Optimizer._compiled_update``), run on
+    the compiled path's few large pieces; None: ``_update`` on blocks of :data:`BLOCK`."""
+    is_compiled = compiled is not None
+    threads = threads_for(flat.data.size, is_compiled)
     plan = flat.plan
-    if plan is None or not plan.fits(flat, threads):
-        plan = flat.plan = Plan(opt, flat, threads)
+    if plan is None or not plan.fits(flat, threads, is_compiled):
+        plan = flat.plan = Plan(opt, flat, threads, is_compiled)
     sources = [*grads, flat.grad]
     step = flat.state["step"]
-    update = opt._update
+    update = compiled or opt._update
 
     def run(blocks: list) -> None:
         for data, source, lo, hi, state, scratch in blocks:

@@ -34,7 +34,9 @@ def step_flat(opt: Optimizer, index: int, group: dict[str, Any]) -> bool:
         opt._flat[index] = flat
     if not flat.ready(opt.state):
         return False
-    fast = opt._blocked_update and blocked.usable(opt, flat, group)
+    # the compiled update (None: the reference), chosen at every step (kernels.disabled() holds)
+    compiled = opt._compiled_update(group, flat.data.dtype)
+    fast = opt._blocked_update and blocked.usable(opt, flat, group, compiled is not None)
     grads = []
     for p, view, gview in zip(params, flat.views, flat.grad_views):
         grad = p.grad
@@ -59,9 +61,9 @@ def step_flat(opt: Optimizer, index: int, group: dict[str, Any]) -> bool:
     for st in flat.param_states:
         st["step"] += 1
     if fast:
-        blocked.update_blocked(opt, flat, group, grads)
+        blocked.update_blocked(opt, flat, group, grads, compiled)
     else:
-        opt._update(flat.data, flat.grad, flat.state, group, flat.scratch)
+        (compiled or opt._update)(flat.data, flat.grad, flat.state, group, flat.scratch)
         flat.adopt_new_state()
     return True
 

@@ -21,6 +21,7 @@ from typing import Any, Callable, ClassVar, Iterable
 
 import numpy as np
 
+from .. import kernels
 from ..autograd import Tensor, enable_grad
 from .flat import FlatGroup, step_flat
 
@@ -43,6 +44,11 @@ class Optimizer:
 
     ``state["step"]`` (the number of updates this parameter has received) is kept by the base
     class and already incremented when ``_update`` runs.
+
+    ``_update`` is the reference.  A subclass may also give a compiled one-pass update through
+    ``_kernel`` (see :meth:`_compiled_update`); every path of :meth:`step` (per parameter, flat
+    group, blocks) runs it instead of ``_update`` when :func:`neuralab.kernels.enabled` (read at
+    each step), with the same numbers bit for bit.
     """
 
     #: how many scratch arrays the size of the largest parameter ``_update`` may use
@@ -154,8 +160,32 @@ class Optimizer:
                 if state is None:
                     state = self.state[p] = {"step": 0, **self._init_state(data, group)}
                 state["step"] += 1
-                self._update(data, grad, state, group, self._scratch(p, data))
+                update = self._compiled_update(group, data.dtype) or self._update
+                update(data, grad, state, group, self._scratch(p, data))
         return loss
+
+    def _compiled_update(
+        self, group: dict[str, Any], dtype: np.dtype
+    ) -> Callable[..., None] | None:
+        """The compiled update for ``group`` on arrays of ``dtype``, called as ``_update``
+        (``(data, grad, state, group, scratch)``), or None for the reference ``_update``: when the
+        kernels are switched off or numba is missing (:func:`neuralab.kernels.enabled`, read here
+        at every step), for dtypes other than float32 and float64, when a hyperparameter is not a
+        plain Python number (a NumPy scalar would change the reference's rounding), or when the
+        optimizer has no kernel for the group's options (``_kernel``).  The compiled update itself
+        runs the reference when a state array it reads does not exist yet (an option switched on
+        after the first steps) or an array is not C-contiguous."""
+        if dtype not in _KERNEL_DTYPES or not kernels.enabled():
+            return None
+        for key, value in group.items():
+            if key != "params" and not _plain_number(value):
+                return None
+        return self._kernel(group)
+
+    def _kernel(self, group: dict[str, Any]) -> Callable[..., None] | None:
+        """Subclasses: the compiled update for ``group``'s options (see
+        :meth:`_compiled_update`), or None when there is none."""
+        return None
 
     def _step_flat(self, index: int, group: dict[str, Any]) -> bool:
         """Update a whole group with one call of ``_update`` on flat buffers (see
@@ -365,6 +395,43 @@ def _check_finite(value: Any, what: str, name: str) -> None:
     elif isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
         if not math.isfinite(value):
             raise ValueError(f"{name} expected a finite number for `{what}`, got {value!r}")
+
+
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_UNUSED: dict[np.dtype, np.ndarray] = {}
+
+
+def _plain_number(value: Any) -> bool:
+    if type(value) is tuple or type(value) is list:
+        return all(_plain_number(v) for v in value)
+    return type(value) in (float, int, bool)
+
+
+def kernel_views(data: np.ndarray, grad: np.ndarray,
+                 *states: np.ndarray | None) -> list[np.ndarray] | None:
+    """``data``, ``grad`` and the state arrays as 1-D views for a compiled kernel, or None when
+    the reference must run instead: a state array is missing (``None``) or one of them is not a
+    writable C-contiguous array of ``data``'s shape and dtype.  A gradient that is not
+    C-contiguous is copied (it is only read)."""
+    dtype, shape = data.dtype, data.shape
+    for a in (data, *states):
+        if (a is None or a.dtype != dtype or a.shape != shape or not a.flags.c_contiguous
+                or not a.flags.writeable):
+            return None
+    if grad.dtype != dtype or grad.shape != shape:
+        return None
+    if not grad.flags.c_contiguous:
+        grad = np.ascontiguousarray(grad)
+    return [data.reshape(-1), grad.reshape(-1), *(a.reshape(-1) for a in states)]
+
+
+def unused(dtype: np.dtype) -> np.ndarray:
+    """An empty array of ``dtype``: the argument of a kernel for a state array that the
+    group's options do not use."""
+    empty = _UNUSED.get(dtype)
+    if empty is None:
+        empty = _UNUSED[dtype] = np.empty(0, dtype=dtype)
+    return empty
 
 
 def sqrt_plus_eps(s: np.ndarray, eps: float, inside: bool, out: np.ndarray) -> np.ndarray:

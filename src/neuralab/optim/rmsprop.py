@@ -6,12 +6,15 @@ from typing import Any
 
 import numpy as np
 
+from ..kernels import optim as compiled
 from .optimizer import (
     Optimizer,
     ParamsLike,
     check_non_negative,
     check_unit_interval,
+    kernel_views,
     sqrt_plus_eps,
+    unused,
 )
 
 
@@ -111,3 +114,26 @@ class RMSProp(Optimizer):
         else:
             tmp *= -group["lr"]
         data += tmp
+
+    def _kernel(self, group: dict[str, Any]):
+        return self._compiled
+
+    def _compiled(self, data, grad, state, group, scratch) -> None:
+        """``_update`` as one compiled pass (:func:`neuralab.kernels.optim.rmsprop`)."""
+        alpha, wd, mu = group["alpha"], group["weight_decay"], group["momentum"]
+        centered, momentum = bool(group["centered"]), mu > 0
+        keys = ("square_avg",) + (("grad_avg",) if centered else ()) + (
+            ("momentum_buffer",) if momentum else ())
+        views = kernel_views(data, grad, *(state.get(k) for k in keys))
+        if views is None:  # e.g. centered switched on: the reference makes grad_avg
+            self._update(data, grad, state, group, scratch)
+            return
+        empty = unused(data.dtype)
+        if not centered:
+            views.insert(3, empty)
+        if not momentum:
+            views.append(empty)
+        dt = data.dtype.type  # the scalars as the reference's ufuncs see them (NEP 50)
+        compiled.rmsprop(*views, wd != 0, dt(wd), dt(alpha), dt(1.0 - alpha), centered,
+                         dt(group["eps"]), bool(group.get("eps_inside_sqrt")), momentum, dt(mu),
+                         dt(-group["lr"]))

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsLike, check_non_negative
+from ..kernels import optim as compiled
+from .optimizer import Optimizer, ParamsLike, check_non_negative, kernel_views, unused
 
 
 class SGD(Optimizer):
@@ -98,3 +99,22 @@ class SGD(Optimizer):
             d = buf
         np.multiply(d, -lr, out=tmp)
         data += tmp
+
+    def _kernel(self, group: dict[str, Any]):
+        return self._compiled
+
+    def _compiled(self, data, grad, state, group, scratch) -> None:
+        """``_update`` as one compiled pass (:func:`neuralab.kernels.optim.sgd`); the first step
+        with momentum, which makes the buffer, runs the reference."""
+        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+        momentum = mu != 0
+        views = kernel_views(data, grad, *((state.get("momentum_buffer"),) if momentum else ()))
+        if views is None:
+            self._update(data, grad, state, group, scratch)
+            return
+        if not momentum:
+            views.append(unused(data.dtype))
+        dt = data.dtype.type  # the scalars as the reference's ufuncs see them (NEP 50)
+        dampening = group["dampening"]
+        compiled.sgd(*views, wd != 0, dt(wd), momentum, dt(mu), dampening != 0,
+                     dt(1.0 - dampening), bool(group["nesterov"]), dt(-lr), dt(-lr * mu))
