@@ -9,6 +9,14 @@ the GIL while they compute).  Every update rule is element-wise, so a block's nu
 numbers of the same elements in the whole-array update: the two paths agree bit for bit (tested
 for every optimizer and option).
 
+The compiled path: when the optimizer has a compiled one-pass kernel for the group
+(``Optimizer._compiled_update``, see :mod:`neuralab.kernels.optim`), there is nothing to keep in
+cache, so the group is not cut into blocks: each thread gets one contiguous, equal share, cut
+only where the source of the gradient changes, and runs the kernel on each piece (a few calls per
+thread; the kernel releases the GIL).  Its own thresholds, :data:`COMPILED_MIN_SIZE` and
+:data:`COMPILED_MIN_THREADED`, were measured on the compiled kernels.  Its numbers are the
+reference's too, bit for bit (tests/optim/test_compiled_update.py).
+
 A large tensor's gradient is read where backward left it instead of being copied into the group's
 flat gradient first (one pass fewer); small tensors' gradients are copied and updated together.
 Groups below :data:`MIN_SIZE` elements keep the one-call path (the Python cost of a block would

@@ -3,10 +3,15 @@
 A small network has few values per tensor, so the cost of an update is NumPy's per-call overhead
 (about a dozen ufunc calls per tensor for Adam).  Here the parameters' ``.data`` become views into
 one flat array per group, the state arrays too, and a step costs one gradient copy per tensor plus
-one ``_update`` on the flat arrays (or, for a large group, :mod:`.blocked`'s cache-blocked,
-multi-threaded update by blocks of them).  Numbers are identical to the per-parameter loop (the
-update is element-wise).  A group qualifies when every parameter has a gradient of its shape, all share
-one dtype and one step count; otherwise the optimizer's per-parameter loop runs.
+one update of the flat arrays (or, for a large group, :mod:`.blocked`'s multi-threaded update by
+pieces of them).  Numbers are identical to the per-parameter loop (the update is element-wise).
+A group qualifies when every parameter has a gradient of its shape, all share one dtype and one
+step count; otherwise the optimizer's per-parameter loop runs.
+
+The update of the flat arrays is the optimizer's compiled one-pass kernel when
+``Optimizer._compiled_update`` gives one (numba installed, :func:`neuralab.kernels.enabled`,
+float32 or float64; asked at every step, so ``with neuralab.kernels.disabled():`` holds from the
+next step on), else its NumPy ``_update``, the reference; both give the same bits.
 """
 
 from __future__ import annotations
