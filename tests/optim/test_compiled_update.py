@@ -255,6 +255,29 @@ def test_numpy_scalars_and_other_dtypes_take_the_reference(spies):
         assert p.data.dtype == dtype and np.all(p.data < 1)
 
 
+def test_a_subclass_with_its_own_rule_takes_its_rule(spies):
+    """A subclass that redefines ``_update`` does not get its parent's kernel."""
+
+    class HalfAdam(optim.Adam):
+        def _update(self, data, grad, state, group, scratch):
+            super()._update(data, grad * 0.5, state, group, scratch)
+
+    class KernelAdam(HalfAdam):  # its own kernel below its rule: used
+        def _kernel(self, group):
+            return self._compiled
+
+    # (class, kernel calls, first moment after one step of gradient 1: (1 - 0.9) g)
+    for cls, calls, m in ((HalfAdam, 0, 0.05), (KernelAdam, 1, 0.1)):
+        p = nl.tensor(np.ones(33, np.float32), requires_grad=True)
+        opt = cls([p], lr=0.1)
+        p.grad = np.ones(33, np.float32)
+        with kernels.forced(True):
+            opt.step()
+        assert spies["adam"] == calls
+        np.testing.assert_allclose(opt.state[p]["exp_avg"], m, rtol=1e-6)
+        spies["adam"] = 0
+
+
 def test_non_contiguous_arrays_take_the_reference_or_a_copy(spies):
     """A transposed parameter (not C-contiguous) runs the reference (a kernel on a copy would
     lose the update); a transposed gradient is copied for the kernel."""

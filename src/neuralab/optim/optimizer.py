@@ -172,10 +172,13 @@ class Optimizer:
         kernels are switched off or numba is missing (:func:`neuralab.kernels.enabled`, read here
         at every step), for dtypes other than float32 and float64, when a hyperparameter is not a
         plain Python number (a NumPy scalar would change the reference's rounding), or when the
-        optimizer has no kernel for the group's options (``_kernel``).  The compiled update itself
-        runs the reference when a state array it reads does not exist yet (an option switched on
-        after the first steps) or an array is not C-contiguous."""
-        if dtype not in _KERNEL_DTYPES or not kernels.enabled():
+        optimizer has no kernel for the group's options (``_kernel``), or when a subclass
+        redefines ``_update`` below the class that gives ``_kernel`` (the kernel would not be its
+        rule).  The compiled update itself runs the reference when a state array it reads does
+        not exist yet (an option switched on after the first steps) or an array is not
+        C-contiguous."""
+        if dtype not in _KERNEL_DTYPES or not kernels.enabled() or not _kernel_is_current(
+                type(self)):
             return None
         for key, value in group.items():
             if key != "params" and not _plain_number(value):
@@ -399,6 +402,20 @@ def _check_finite(value: Any, what: str, name: str) -> None:
 
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _UNUSED: dict[np.dtype, np.ndarray] = {}
+
+
+_KERNEL_IS_CURRENT: dict[type, bool] = {}
+
+
+def _kernel_is_current(cls: type) -> bool:
+    """``cls._kernel`` is defined by the class that defines ``cls._update`` or by a subclass of
+    it (so the kernel implements the update rule that ``cls`` uses)."""
+    ok = _KERNEL_IS_CURRENT.get(cls)
+    if ok is None:
+        owner = {name: next(c for c in cls.__mro__ if name in vars(c))
+                 for name in ("_kernel", "_update")}
+        ok = _KERNEL_IS_CURRENT[cls] = issubclass(owner["_kernel"], owner["_update"])
+    return ok
 
 
 def _plain_number(value: Any) -> bool:
