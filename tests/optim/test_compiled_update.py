@@ -278,6 +278,29 @@ def test_a_subclass_with_its_own_rule_takes_its_rule(spies):
         spies["adam"] = 0
 
 
+def test_the_fallback_inside_a_piece_needs_no_scratch(spies):
+    """The compiled path's pieces carry no scratch arrays; if a piece ever needs the reference
+    (here: amsgrad's state missing), it makes its own."""
+    rng = np.random.default_rng(4)
+    data, grad = rng.standard_normal((2, 45)).astype(np.float32)
+    results = []
+    for compiled in (True, False):
+        p = nl.tensor(data.copy(), requires_grad=True)
+        opt = optim.Adam([p], lr=0.01, amsgrad=True)
+        state = {"step": 1, "exp_avg": np.zeros(45, np.float32),
+                 "exp_avg_sq": np.zeros(45, np.float32)}
+        if compiled:
+            opt._compiled(p.data, grad, state, opt.param_groups[0], [])
+        else:
+            opt._update(p.data, grad, state, opt.param_groups[0],
+                        [np.empty(45, np.float32), np.empty(45, np.float32)])
+        results.append((p.data.copy(), state))
+    assert spies["adam"] == 0
+    assert_same_bits(results[0][0], results[1][0], "parameter")
+    for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+        assert_same_bits(results[0][1][key], results[1][1][key], key)
+
+
 def test_non_contiguous_arrays_take_the_reference_or_a_copy(spies):
     """A transposed parameter (not C-contiguous) runs the reference (a kernel on a copy would
     lose the update); a transposed gradient is copied for the kernel."""

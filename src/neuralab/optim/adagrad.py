@@ -86,7 +86,7 @@ class AdaGrad(Optimizer):
         """``_update`` as one compiled pass (:func:`neuralab.kernels.optim.adagrad`)."""
         views = kernel_views(data, grad, state.get("sum"))
         if views is None:
-            self._update(data, grad, state, group, scratch)
+            self._reference_update(data, grad, state, group, scratch)
             return
         dt = data.dtype.type  # the scalars as the reference's ufuncs see them (NEP 50)
         wd = group["weight_decay"]

@@ -126,7 +126,7 @@ class Adam(Optimizer):
         keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")[: 3 if amsgrad else 2]
         views = kernel_views(data, grad, *(state.get(k) for k in keys))
         if views is None:  # e.g. amsgrad switched on: the reference makes max_exp_avg_sq
-            self._update(data, grad, state, group, scratch)
+            self._reference_update(data, grad, state, group, scratch)
             return
         if not amsgrad:
             views.append(unused(data.dtype))

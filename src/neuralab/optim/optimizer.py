@@ -185,6 +185,13 @@ class Optimizer:
                 return None
         return self._kernel(group)
 
+    def _reference_update(self, data, grad, state, group, scratch) -> None:
+        """``_update``, for a compiled update that cannot run: with scratch arrays of its own
+        when the caller has none (the compiled path's pieces in :mod:`.blocked`)."""
+        if len(scratch) < self._n_scratch:
+            scratch = [np.empty_like(data) for _ in range(self._n_scratch)]
+        self._update(data, grad, state, group, scratch)
+
     def _kernel(self, group: dict[str, Any]) -> Callable[..., None] | None:
         """Subclasses: the compiled update for ``group``'s options (see
         :meth:`_compiled_update`), or None when there is none."""

@@ -126,7 +126,7 @@ class RMSProp(Optimizer):
             ("momentum_buffer",) if momentum else ())
         views = kernel_views(data, grad, *(state.get(k) for k in keys))
         if views is None:  # e.g. centered switched on: the reference makes grad_avg
-            self._update(data, grad, state, group, scratch)
+            self._reference_update(data, grad, state, group, scratch)
             return
         empty = unused(data.dtype)
         if not centered:

@@ -110,7 +110,7 @@ class SGD(Optimizer):
         momentum = mu != 0
         views = kernel_views(data, grad, *((state.get("momentum_buffer"),) if momentum else ()))
         if views is None:
-            self._update(data, grad, state, group, scratch)
+            self._reference_update(data, grad, state, group, scratch)
             return
         if not momentum:
             views.append(unused(data.dtype))
