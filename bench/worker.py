@@ -51,6 +51,33 @@ def mlp_flops_per_sample() -> float:
     return float(forward + backward)
 
 
+# --------------------------------------------------------------------------- neuralab's step
+def neuralab_step(model, loss_fn, opt, captured: bool = True):
+    """One training step ``step(x, y)`` as ``Trainer.fit`` makes it: the captured step (the
+    recorded ops replayed, :mod:`neuralab.autograd.capture`) or, with ``captured=False``, the
+    graph built anew (the lecture's five calls)."""
+    if not captured:
+        def step(x, y) -> None:
+            loss = loss_fn(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return step
+    from neuralab.autograd.capture import CapturedStep
+
+    def forward(x, y):
+        out = model(x)
+        return out, loss_fn(out, y)
+
+    replay = CapturedStep(forward)
+
+    def step(x, y) -> None:
+        opt.zero_grad()
+        replay(x, y)
+        opt.step()
+    return step
+
+
 # --------------------------------------------------------------------------- MLP epoch
 def neuralab_mlp_model():
     """neuralab's 784-256-128-10 MLP (lazy layers: built by the first call)."""
@@ -83,20 +110,26 @@ def mlp_neuralab(xtr, ytr, xte, yte, batch_size: int, epochs: int, seed: int) ->
     from neuralab import nn, optim
     from neuralab.data import DataLoader
 
+    # warm-up on a throwaway model: numba loads its compiled kernels (or compiles them, once per
+    # machine) at the first step; PyTorch's first steps have their own one-off costs
+    spare = neuralab_mlp_model()
+    spare(xtr[:2])
+    spare_step = neuralab_step(spare, nn.CrossEntropyLoss(), optim.Adam(spare.parameters()))
+    for i in range(3):
+        rows = slice(i * batch_size, (i + 1) * batch_size)
+        spare_step(xtr[rows], ytr[rows])
     rng = nl.seed(seed)
     model = neuralab_mlp_model()
     model(nl.tensor(xtr[:2]))  # build the lazy layers before timing
     loss_fn = nn.CrossEntropyLoss()
     opt = optim.Adam(model.parameters(), lr=1e-3)
     loader = DataLoader((xtr, ytr), batch_size=batch_size, shuffle=True, rng=rng)
+    step = neuralab_step(model, loss_fn, opt)
     times = []
     for _ in range(epochs):
         t0 = time.perf_counter()
         for xb, yb in loader:
-            loss = loss_fn(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            step(xb, yb)
         times.append(time.perf_counter() - t0)
     model.eval()
     with nl.no_grad():
@@ -177,9 +210,10 @@ def small_neuralab_setup(seed: int) -> tuple:
     return model, nn.CrossEntropyLoss(), opt, x, y
 
 
-def small_neuralab(steps: int, seed: int) -> dict:
+def small_neuralab(steps: int, seed: int, captured: bool = True) -> dict:
     model, loss_fn, opt, x, y = small_neuralab_setup(seed)
-    return _time_steps(model, loss_fn, opt, x, y, steps)
+    step = neuralab_step(model, loss_fn, opt, captured)
+    return _time_calls(lambda: step(x, y), steps)
 
 
 def small_torch(steps: int, seed: int, adam: dict | None = None) -> dict:
@@ -203,6 +237,10 @@ def _time_steps(model, loss_fn, opt, x, y, steps: int) -> dict:
         loss.backward()
         opt.step()
 
+    return _time_calls(step, steps)
+
+
+def _time_calls(step, steps: int) -> dict:
     for _ in range(min(200, steps)):
         step()
     t0 = time.perf_counter()
@@ -219,7 +257,7 @@ def sweep_step(framework: str, width: int, depth: int, batch: int, seconds: floa
     rng = np.random.default_rng(seed)
     x = rng.random((batch, 784), dtype=np.float32)
     y = rng.integers(0, 10, batch)
-    if framework == "neuralab":
+    if framework.startswith("neuralab"):
         import neuralab as nl
         from neuralab import nn, optim
 
@@ -229,6 +267,7 @@ def sweep_step(framework: str, width: int, depth: int, batch: int, seconds: floa
                               + [nn.Dense(10)])
         opt = optim.Adam(model.parameters(), lr=1e-3)
         loss_fn = nn.CrossEntropyLoss()
+        neuralab_train = neuralab_step(model, loss_fn, opt, framework == "neuralab")
     else:
         import torch
 
@@ -243,6 +282,9 @@ def sweep_step(framework: str, width: int, depth: int, batch: int, seconds: floa
         x, y = torch.from_numpy(x), torch.from_numpy(y)
 
     def step() -> None:
+        if framework.startswith("neuralab"):
+            neuralab_train(x, y)
+            return
         loss = loss_fn(model(x), y)
         opt.zero_grad()
         loss.backward()
@@ -399,8 +441,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.task == "gemm":
         result = gemm_rate()
     elif args.task == "small":
-        if args.framework == "neuralab":
-            result = small_neuralab(args.steps, args.seed)
+        if args.framework.startswith("neuralab"):
+            result = small_neuralab(args.steps, args.seed, args.framework == "neuralab")
         else:
             result = small_torch(args.steps, args.seed, TORCH_ADAM[args.framework])
     elif args.task == "sweep":

@@ -106,8 +106,15 @@ class Function:
             scope = SCOPE.current
             if scope is not None:
                 fn.scope = scope
-            return Tensor._from_op(out, fn)
-        return Tensor._from_op(out, None)
+            result = Tensor._from_op(out, fn)
+        else:
+            result = Tensor._from_op(out, None)
+        recording = RECORDING.current
+        if recording is not None:  # a CapturedStep is recording this step (autograd/capture.py)
+            recording.append((cls, inputs, params, result,
+                              fn.needs if result._ctx is not None else None))
+        return result
 
 
+from .capture import RECORDING  # noqa: E402  (capture replays Functions)
 from .tensor import Tensor  # noqa: E402  (circular: Tensor's methods call ops built on Function)

@@ -12,8 +12,9 @@ give the same bits, which the tests check for every kernel against its reference
 Which path runs:
 
 - numba not installed: the NumPy path, always.
-- ``NEURALAB_KERNELS=numpy`` in the environment, or ``neuralab.kernels.set_enabled(False)``: the
-  NumPy path (``with neuralab.kernels.disabled(): ...`` for one block of code).
+- ``NEURALAB_KERNELS=numpy`` in the environment (read once, at the first step), or
+  ``neuralab.kernels.set_enabled(False)``: the NumPy path (``with neuralab.kernels.disabled():``
+  for one block of code).
 - otherwise the compiled path wherever a kernel exists for the case at hand.
 
 numba is imported at the first call of a kernel, never by ``import neuralab``.
@@ -33,6 +34,7 @@ from typing import Any, Callable, Iterator
 
 _available: bool | None = None
 _switch: bool | None = None  # set_enabled's choice; None: the environment decides
+_from_env: bool | None = None  # the environment's choice, read at the first need
 
 
 def available() -> bool:
@@ -48,9 +50,11 @@ def enabled() -> bool:
     :func:`set_enabled` or ``NEURALAB_KERNELS=numpy``)."""
     if _switch is not None:
         return _switch and available()
-    if os.environ.get("NEURALAB_KERNELS", "").strip().lower() == "numpy":
-        return False
-    return available()
+    global _from_env
+    if _from_env is None:  # read once: this runs on every op of the hot path
+        _from_env = (os.environ.get("NEURALAB_KERNELS", "").strip().lower() != "numpy"
+                     and available())
+    return _from_env
 
 
 def set_enabled(flag: bool | None) -> None:

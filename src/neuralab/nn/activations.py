@@ -42,6 +42,8 @@ class Step(Module):
     tensor([0., 0., 1.])
     """
 
+    capturable = True  # its forward is ops alone (nn.Module.capturable)
+
     def forward(self, x: Any) -> Tensor:
         return _ops.step(x)
 
@@ -56,6 +58,8 @@ class Sigmoid(Module):
     >>> nn.Sigmoid()(neuralab.tensor([0.0]))
     tensor([0.5])
     """
+
+    capturable = True  # its forward is ops alone (nn.Module.capturable)
 
     def forward(self, x: Any) -> Tensor:
         return _ops.sigmoid(x)
@@ -72,6 +76,8 @@ class Tanh(Module):
     tensor([0.])
     """
 
+    capturable = True  # its forward is ops alone (nn.Module.capturable)
+
     def forward(self, x: Any) -> Tensor:
         return _ops.tanh(x)
 
@@ -86,6 +92,8 @@ class ReLU(Module):
     >>> nn.ReLU()(neuralab.tensor([-1.0, 3.0]))
     tensor([0., 3.])
     """
+
+    capturable = True  # its forward is ops alone (nn.Module.capturable)
 
     def forward(self, x: Any) -> Tensor:
         return _ops.relu(x)
@@ -108,6 +116,8 @@ class LeakyReLU(Module):
     tensor([-0.1,  3. ])
     """
 
+    capturable = True  # its forward is ops alone (nn.Module.capturable)
+
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
         self.alpha = _alpha(alpha, "LeakyReLU")
@@ -126,6 +136,8 @@ class ELU(Module):
     >>> nn.ELU()(neuralab.tensor([0.0, 2.0]))
     tensor([0., 2.])
     """
+
+    capturable = True  # its forward is ops alone (nn.Module.capturable)
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
@@ -146,6 +158,8 @@ class GELU(Module):
     tensor([0.])
     """
 
+    capturable = True  # its forward is ops alone (nn.Module.capturable)
+
     def forward(self, x: Any) -> Tensor:
         return _ops.gelu(x)
 
@@ -161,6 +175,8 @@ class Softmax(Module):
     >>> nn.Softmax()(neuralab.tensor([[0.0, 0.0]]))
     tensor([[0.5, 0.5]])
     """
+
+    capturable = True  # its forward is ops alone (nn.Module.capturable)
 
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
@@ -182,6 +198,8 @@ class Identity(Module):
     >>> nn.Identity()(neuralab.tensor([1.5]))
     tensor([1.5])
     """
+
+    capturable = True  # its forward is ops alone (nn.Module.capturable)
 
     passes_values_through = True
 

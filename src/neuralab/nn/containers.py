@@ -49,6 +49,8 @@ class Sequential(Module):
     >>> probs = model(np.zeros((2, 4)))
     """
 
+    capturable = True  # its forward calls its layers, nothing else (nn.Module.capturable)
+
     def __init__(self, *layers: Module | Iterable[Module]) -> None:
         super().__init__()
         self._layers: list[Module] = []

@@ -112,6 +112,8 @@ class Dense(_WeightLayer):
     ((4, 3), (3,))
     """
 
+    capturable = True  # its forward is ops alone (nn.Module.capturable)
+
     def __init__(
         self,
         units: int,
@@ -190,6 +192,8 @@ class Flatten(Module):
     (8, 784)
     """
 
+    capturable = True  # its forward is ops alone (nn.Module.capturable)
+
     passes_values_through = True
 
     def forward(self, x: Any) -> Tensor:
@@ -211,6 +215,8 @@ class Reshape(Module):
     >>> nn.Reshape((1, 28, 28))(np.zeros((8, 784))).shape
     (8, 1, 28, 28)
     """
+
+    capturable = True  # its forward is ops alone (nn.Module.capturable)
 
     passes_values_through = True
 

@@ -96,6 +96,8 @@ class MSELoss(Loss):
     outputs are accepted.
     """
 
+    capturable = True  # its forward is one op (nn.Module.capturable)
+
     task = "regression"
 
     def forward(self, outputs: Any, targets: Any) -> Tensor:
@@ -217,6 +219,19 @@ class CrossEntropyLoss(Loss):
     @property
     def output_kind(self) -> str:  # type: ignore[override]
         return "logits" if self.from_logits else "probabilities"
+
+    @property
+    def capturable(self) -> bool:  # type: ignore[override]
+        """From logits the forward is one op; a replay checks the labels with
+        :meth:`check_targets` (nn.Module.capturable)."""
+        return self.from_logits
+
+    def check_targets(self, targets: Any, output_shape: tuple[int, ...],
+                      output_dtype: np.dtype) -> None:
+        """The checks that ``forward`` makes of the targets (class indices in range, whole
+        numbers), for outputs of this shape and dtype, without computing the loss."""
+        like = np.broadcast_to(np.zeros((), dtype=output_dtype), output_shape)
+        F._class_targets(targets, like, "cross_entropy")
 
     def forward(self, outputs: Any, targets: Any) -> Tensor:
         if self.from_logits:

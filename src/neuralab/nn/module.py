@@ -108,6 +108,10 @@ class Module:
     #: True for a layer of (N, C, H, W) images (Conv2D, the pooling layers, BatchNorm2D): its
     #: channel count does not tell ``summary()`` the input shape, which needs H and W too.
     spatial: bool = False
+    #: True for a layer whose forward is ops alone, with no other Python work whose effect
+    #: matters at every step (no check of the data, no state updated, no random draw outside an
+    #: op): a Trainer may then replay its recorded ops (:mod:`neuralab.autograd.capture`)
+    capturable: bool = False
     _name: str | None = None
     _buffer_names: tuple[str, ...] = ()
 
@@ -187,6 +191,17 @@ class Module:
     def modules(self) -> Iterator["Module"]:
         for _, module, _ in self._tree():
             yield module
+
+    def is_capturable(self) -> bool:
+        """Whether this module and every sub-module may be replayed from recorded ops: the class
+        that defines each one's ``forward`` declares ``capturable`` itself (a subclass that
+        overrides ``forward`` must declare it again) and it is true for the instance."""
+        for module in self.modules():
+            owner = next((k for k in type(module).__mro__
+                          if "forward" in vars(k) or "__call__" in vars(k)), Module)
+            if "capturable" not in vars(owner) or not module.capturable:
+                return False
+        return True
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """``(dotted name, Parameter)`` for every parameter, in the stable order described in the

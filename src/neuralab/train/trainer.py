@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Tensor, no_grad
+from ..autograd.capture import CapturedStep
 from ..data import ArrayDataset, DataLoader
 from ..io.checkpoint import CheckpointError, check_epoch, read_checkpoint
 from ..nn import Loss, Module
@@ -81,6 +82,12 @@ class Trainer:
             without validation data).
         rng: generator or seed for the shuffles of array data (``None``: the library generator
             of :func:`neuralab.seed`, looked up when ``fit`` starts).
+        capture: replay the recorded ops of a training step instead of building the graph
+            anew every step, when the model and the loss allow it (every module ``capturable``:
+            Dense, the activations, Flatten, Reshape, Sequential; cross-entropy from logits or
+            MSE; array inputs of the model's dtype).  The numbers are the same bit for bit and
+            the step's fixed Python cost is smaller (see :mod:`neuralab.autograd.capture`);
+            ``False`` always takes the normal path.
 
     >>> trainer = Trainer(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-2))
     >>> history = trainer.fit(x_train, y_train, validation_split=0.2, epochs=50)
@@ -96,6 +103,7 @@ class Trainer:
         metrics: Sequence[str | Callable[..., float]] | None = None,
         scheduler: LRScheduler | None = None,
         rng: np.random.Generator | int | None = None,
+        capture: bool = True,
     ) -> None:
         if not isinstance(model, Module):
             raise TypeError(
@@ -129,6 +137,9 @@ class Trainer:
             metrics = [metrics]
         self.metrics: dict[str, Callable[..., float]] = _resolve_metrics(metrics)
         self._rng_arg = rng
+        self.capture = bool(capture)
+        #: (with the penalty?, the captured step) of the running fit, see _captured_step
+        self._step: tuple[bool, CapturedStep] | None = None
         self._rng = None if rng is None else get_rng(rng)
         self.stop_training = False
         self.history: cbks.History | None = None
@@ -225,6 +236,7 @@ class Trainer:
             "metrics": list(self.metrics),
         }
         self.stop_training = False
+        self._step = None  # recorded anew in every fit: the model or the loss may have changed
         self._start_epoch = initial_epoch
 
         for cb in callback_list:
@@ -282,6 +294,7 @@ class Trainer:
         total = 0.0
         count = 0
         model.train()
+        step = self._captured_step(use_reg)
         # This loop is the hot path: per step it does the five calls of the lecture's step and
         # a float conversion; everything else is behind a branch that is false by default.
         for batch, (xb, yb) in enumerate(train.epoch(self.rng)):
@@ -289,21 +302,26 @@ class Trainer:
                 logs = {"batch": batch, "size": len(xb)}
                 for cb in batch_begin:
                     cb.on_batch_begin(batch, logs)
-            out = model(xb)
-            loss = loss_fn(out, yb)
-            if use_reg:
-                loss = loss + model.regularization_loss()
-            optimizer.zero_grad()
-            loss.backward()
+            if step is not None:
+                optimizer.zero_grad()
+                out_data, loss_data = step(xb, yb)
+            else:
+                out = model(xb)
+                loss = loss_fn(out, yb)
+                if use_reg:
+                    loss = loss + model.regularization_loss()
+                optimizer.zero_grad()
+                loss.backward()
+                out_data, loss_data = out.data, loss.data
             if after_backward:
                 for cb in after_backward:
                     cb.on_after_backward(batch, None)
             optimizer.step()
             n = len(xb)
-            total += float(loss.data) * n
+            total += float(loss_data) * n
             count += n
             if keep:
-                outputs.append(out.data)
+                outputs.append(out_data)
                 targets.append(yb)
             if batch_end:
                 logs = {"batch": batch, "size": n, "loss": total / count}
@@ -317,6 +335,34 @@ class Trainer:
         if keep and outputs:
             logs.update(self._compute_metrics(targets, outputs))
         return logs
+
+    def _captured_step(self, use_reg: bool) -> CapturedStep | None:
+        """The captured forward + loss + backward of this trainer (made once; the recordings
+        are per shape of the batches), or None when ``capture`` is off or the model or the
+        loss does not allow it."""
+        loss_fn = self.loss_fn
+        if not (self.capture and isinstance(loss_fn, Loss) and loss_fn.is_capturable()
+                and self.model.is_capturable()):
+            return None
+        if self._step is not None and self._step[0] == use_reg:
+            return self._step[1]
+        model = self.model
+
+        def forward(xb: np.ndarray, yb: np.ndarray) -> tuple[Tensor, Tensor]:
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            if use_reg:
+                loss = loss + model.regularization_loss()
+            return out, loss
+
+        check = None
+        if hasattr(loss_fn, "check_targets"):
+            def check(arrays: Any, outputs: tuple) -> None:
+                loss_fn.check_targets(arrays[1], *outputs[0])
+
+        step = CapturedStep(forward, check)
+        self._step = (use_reg, step)
+        return step
 
     def _step_scheduler(self, logs: dict[str, float]) -> None:
         sched = self.scheduler

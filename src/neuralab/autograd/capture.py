@@ -1,0 +1,270 @@
+"""A captured training step: the ops of one forward pass recorded, then replayed without the graph.
+
+Every training step of a fixed model on batches of one shape makes the same ops in the same order.
+The normal path pays, per op, for the module call, a :class:`Tensor`, the recorded graph, and
+then the engine's walk over it; on a small network that bookkeeping costs more than the
+arithmetic.  :class:`CapturedStep` runs a step function normally while it records every op
+(:meth:`Function.apply` reports to :data:`RECORDING`), and once two recordings on two different
+batches agree, it replays the recorded ops straight on NumPy arrays: each op's own ``forward`` and
+``backward`` (the same code, so the same numbers bit for bit), in the order in which the engine
+would have run the backward pass, the gradients added into the leaves exactly as the engine adds
+them.
+
+What makes a recording replayable: every input of every op is the output of an earlier op, a
+leaf tensor (a parameter, read again at every replay), one of the step's input arrays itself, or
+a constant that is the very same object (or an equal number or string) in both recordings.  An
+array made from the batch outside an op (a converted copy, a random mask) is different in the two
+recordings, so the step is not captured and runs the normal way.  Python code of the step
+function other than ops (checks, side effects such as running statistics) does not run in a
+replay: callers capture only functions made of modules that declare that their forward is ops
+alone (``nn.Module.capturable``), and give :class:`CapturedStep` a ``check`` for the validation
+that a replay must still do (a loss checks its class labels).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .engine import GRAD_MODE, _accumulate_leaf, unbroadcast
+from .tensor import Tensor
+
+
+class _Recording:
+    #: the list that :meth:`Function.apply` appends ``(cls, inputs, params, out, needs)`` to while
+    #: a step is recorded, else None
+    current: list | None = None
+
+
+RECORDING = _Recording()
+
+_SLOT, _LEAF, _INPUT, _CONST = 0, 1, 2, 3
+_IMMUTABLE = (type(None), bool, int, float, complex, str, bytes, np.generic, np.dtype)
+
+
+def _same_constant(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same_constant(x, y) for x, y in zip(a, b))
+    if isinstance(a, _IMMUTABLE) and type(a) is type(b):
+        return bool(a == b) or (a != a and b != b)  # NaN settings compare equal to themselves
+    return False
+
+
+class _Program:
+    """A recording resolved into references: per op, its class, the references of its inputs,
+    its keyword settings, which inputs need a gradient (None: made outside the graph) and
+    whether its output requires a gradient."""
+
+    def __init__(self, raw: list, inputs: Sequence[np.ndarray], outputs: Sequence[Tensor]) -> None:
+        slot_of = {id(entry[3]): k for k, entry in enumerate(raw)}
+        self.ops = []
+        self.leaves: list[Tensor] = []
+        leaf_index: dict[int, int] = {}
+        for cls, args, params, out, needs in raw:
+            refs = []
+            for a in args:
+                if isinstance(a, Tensor) and id(a) in slot_of:
+                    refs.append((_SLOT, slot_of[id(a)]))
+                elif isinstance(a, Tensor) and a._ctx is None and a.requires_grad:
+                    if id(a) not in leaf_index:
+                        leaf_index[id(a)] = len(self.leaves)
+                        self.leaves.append(a)
+                    refs.append((_LEAF, leaf_index[id(a)]))
+                else:
+                    data = a.data if isinstance(a, Tensor) else a
+                    position = next((i for i, x in enumerate(inputs) if x is data), None)
+                    refs.append((_INPUT, position) if position is not None else (_CONST, a))
+            self.ops.append((cls, tuple(refs), params, needs, out.requires_grad))
+        self.outputs = tuple(slot_of.get(id(t)) for t in outputs)
+        #: (shape, dtype) of each output of the recorded call
+        self.output_meta = tuple((t.data.shape, t.data.dtype) for t in outputs)
+        self.valid = all(k is not None for k in self.outputs) and bool(self.ops)
+        if self.valid:
+            root = self.outputs[-1]
+            self.loss_shape, self.loss_dtype = outputs[-1].data.shape, outputs[-1].data.dtype
+            self.order = self._engine_order(root)
+
+    def same_as(self, other: "_Program") -> bool:
+        """Both recordings made the same ops on the same kinds of inputs."""
+        if len(self.ops) != len(other.ops) or self.outputs != other.outputs:
+            return False
+        if len(self.leaves) != len(other.leaves) or any(
+                a is not b for a, b in zip(self.leaves, other.leaves)):
+            return False
+        for (c1, r1, p1, n1, g1), (c2, r2, p2, n2, g2) in zip(self.ops, other.ops):
+            if c1 is not c2 or n1 != n2 or g1 != g2 or len(r1) != len(r2):
+                return False
+            if p1.keys() != p2.keys() or not all(_same_constant(p1[k], p2[k]) for k in p1):
+                return False
+            for (k1, v1), (k2, v2) in zip(r1, r2):
+                if k1 != k2:
+                    return False
+                if k1 == _CONST:
+                    if not _same_constant(v1, v2):
+                        return False
+                elif v1 != v2:
+                    return False
+        return True
+
+    def _engine_order(self, root: int) -> list[tuple[int, int]]:
+        """The nodes in the order :func:`neuralab.autograd.engine.backward` visits them: its
+        consumer counts and its last-in-first-out ready list, run on the recording's structure
+        (nodes are ``(_SLOT, k)`` and ``(_LEAF, j)``)."""
+        def parents(node: tuple[int, int]) -> list[tuple[int, int]]:
+            if node[0] != _SLOT:
+                return []
+            _, refs, _, needs, _ = self.ops[node[1]]
+            if needs is None:
+                return []
+            out = []
+            for ref in refs:
+                if ref[0] == _LEAF or (ref[0] == _SLOT and self.ops[ref[1]][4]):
+                    out.append(ref)
+            return out
+
+        start = (_SLOT, root)
+        pending: dict[tuple[int, int], int] = {start: 0}
+        stack = [start]
+        while stack:
+            for parent in parents(stack.pop()):
+                if parent in pending:
+                    pending[parent] += 1
+                else:
+                    pending[parent] = 1
+                    stack.append(parent)
+        order = []
+        ready = [start]
+        while ready:
+            node = ready.pop()
+            order.append(node)
+            for parent in parents(node):
+                pending[parent] -= 1
+                if pending[parent] == 0:
+                    ready.append(parent)
+        return order
+
+    def run(self, inputs: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+        """Forward and backward once on ``inputs``: the leaves receive their gradients; returns
+        the values of the step function's outputs."""
+        ops = self.ops
+        values: list[Any] = [None] * len(ops)
+        fns: list[Any] = [None] * len(ops)
+        leaves = self.leaves
+        for k, (cls, refs, params, needs, _) in enumerate(ops):
+            args = []
+            for kind, v in refs:
+                if kind == _SLOT:
+                    args.append(values[v])
+                elif kind == _LEAF:
+                    args.append(leaves[v].data)
+                elif kind == _INPUT:
+                    args.append(inputs[v])
+                else:
+                    args.append(v.data if isinstance(v, Tensor) else v)
+            fn = cls()
+            values[k] = fn.forward(*args, **params)
+            if needs is not None:
+                fn.needs = needs
+            fns[k] = fn
+        slot_grads: list[Any] = [None] * len(ops)
+        leaf_grads: list[Any] = [None] * len(leaves)
+        slot_grads[self.outputs[-1]] = np.ones(self.loss_shape, dtype=self.loss_dtype)
+        handed_out: set[int] = set()
+        for kind, k in self.order:
+            if kind == _LEAF:
+                g = leaf_grads[k]
+                if g is not None:
+                    _accumulate_leaf(leaves[k], g, handed_out)
+                continue
+            g = slot_grads[k]
+            slot_grads[k] = None
+            if g is None:
+                continue
+            _, refs, _, needs, _ = ops[k]
+            parent_grads = fns[k].backward(g)
+            for (rkind, v), pg in zip(refs, parent_grads):
+                if pg is None or rkind not in (_SLOT, _LEAF):
+                    continue
+                if rkind == _SLOT:
+                    if not ops[v][4]:
+                        continue
+                    shape = values[v].shape
+                    if pg.shape != shape:
+                        pg = unbroadcast(pg, shape)
+                    previous = slot_grads[v]
+                    slot_grads[v] = pg if previous is None else previous + pg
+                else:
+                    shape = leaves[v].data.shape
+                    if pg.shape != shape:
+                        pg = unbroadcast(pg, shape)
+                    previous = leaf_grads[v]
+                    leaf_grads[v] = pg if previous is None else previous + pg
+        return tuple(values[k] for k in self.outputs)
+
+
+class CapturedStep:
+    """``step(*arrays)`` runs ``fn(*arrays)`` (which returns tensors, the last one a loss) and
+    the loss's backward pass; returns the outputs' arrays.  Per shape and dtype of the arrays,
+    the first two calls run normally and are recorded; when the two recordings agree, later
+    calls replay them (see the module docstring).  ``check(arrays, outputs)``, if given, runs
+    before every replay with the arrays and the (shape, dtype) of each recorded output: the
+    validation that the skipped Python code would have done.
+
+    >>> step = CapturedStep(lambda x, y: (lambda out: (out, loss_fn(out, y)))(model(x)))
+    >>> out, loss = step(xb, yb)           # gradients are in the parameters' .grad
+    """
+
+    def __init__(self, fn: Callable[..., Sequence[Tensor]],
+                 check: Callable[[Sequence[np.ndarray], tuple], None] | None = None) -> None:
+        self.fn = fn
+        self.check = check
+        self._programs: dict[tuple, Any] = {}
+        #: how many calls were replayed (the rest ran normally)
+        self.replays = 0
+
+    def captured(self, *arrays: np.ndarray) -> bool:
+        """Whether calls on arrays like these are replayed."""
+        return isinstance(self._programs.get(self._key(arrays)), _Program)
+
+    @staticmethod
+    def _key(arrays: Sequence[np.ndarray]) -> tuple:
+        return tuple((a.shape, a.dtype) for a in arrays) + (GRAD_MODE.enabled,)
+
+    def __call__(self, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+        if not all(type(a) is np.ndarray for a in arrays):
+            return self._plain(arrays)
+        key = self._key(arrays)
+        program = self._programs.get(key)
+        if isinstance(program, _Program):
+            if not all(p.requires_grad for p in program.leaves):  # frozen since the recording
+                return self._plain(arrays)
+            if self.check is not None:
+                self.check(arrays, program.output_meta)
+            self.replays += 1
+            return program.run(arrays)
+        if program is False or not GRAD_MODE.enabled or RECORDING.current is not None:
+            return self._plain(arrays)
+        raw: list = []
+        RECORDING.current = raw
+        try:
+            outputs = tuple(self.fn(*arrays))
+        finally:
+            RECORDING.current = None
+        new = _Program(raw, arrays, outputs)
+        del raw
+        outputs[-1].backward()
+        if not new.valid:
+            self._programs[key] = False
+        elif program is None:
+            self._programs[key] = ("first", new)
+        else:
+            self._programs[key] = new if new.same_as(program[1]) else False
+        return tuple(t.data for t in outputs)
+
+    def _plain(self, arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+        outputs = tuple(self.fn(*arrays))
+        outputs[-1].backward()
+        return tuple(t.data for t in outputs)
