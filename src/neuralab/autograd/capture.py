@@ -86,6 +86,7 @@ class _Program:
             root = self.outputs[-1]
             self.loss_shape, self.loss_dtype = outputs[-1].data.shape, outputs[-1].data.dtype
             self.order = self._engine_order(root)
+            self._plan_backward()
 
     def same_as(self, other: "_Program") -> bool:
         """Both recordings made the same ops on the same kinds of inputs."""
@@ -146,6 +147,18 @@ class _Program:
                     ready.append(parent)
         return order
 
+    def _plan_backward(self) -> None:
+        """Per op, the inputs that receive a gradient: (position, kind, index) with kind _SLOT
+        (an op's output that requires one) or _LEAF."""
+        self.receivers = []
+        for _, refs, _, needs, _ in self.ops:
+            keep = []
+            if needs is not None:
+                for pos, (kind, v) in enumerate(refs):
+                    if kind == _LEAF or (kind == _SLOT and self.ops[v][4]):
+                        keep.append((pos, kind, v))
+            self.receivers.append(tuple(keep))
+
     def run(self, inputs: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
         """Forward and backward once on ``inputs``: the leaves receive their gradients; returns
         the values of the step function's outputs."""
@@ -169,10 +182,12 @@ class _Program:
             if needs is not None:
                 fn.needs = needs
             fns[k] = fn
+        results = tuple(values[k] for k in self.outputs)
         slot_grads: list[Any] = [None] * len(ops)
         leaf_grads: list[Any] = [None] * len(leaves)
         slot_grads[self.outputs[-1]] = np.ones(self.loss_shape, dtype=self.loss_dtype)
         handed_out: set[int] = set()
+        receivers = self.receivers
         for kind, k in self.order:
             if kind == _LEAF:
                 g = leaf_grads[k]
@@ -181,28 +196,27 @@ class _Program:
                 continue
             g = slot_grads[k]
             slot_grads[k] = None
+            fn = fns[k]
+            fns[k] = None  # as the engine releases each op after its backward
             if g is None:
                 continue
-            _, refs, _, needs, _ = ops[k]
-            parent_grads = fns[k].backward(g)
-            for (rkind, v), pg in zip(refs, parent_grads):
-                if pg is None or rkind not in (_SLOT, _LEAF):
+            parent_grads = fn.backward(g)
+            for pos, rkind, v in receivers[k]:
+                pg = parent_grads[pos]
+                if pg is None:
                     continue
                 if rkind == _SLOT:
-                    if not ops[v][4]:
-                        continue
                     shape = values[v].shape
-                    if pg.shape != shape:
-                        pg = unbroadcast(pg, shape)
-                    previous = slot_grads[v]
-                    slot_grads[v] = pg if previous is None else previous + pg
+                    grads = slot_grads
                 else:
                     shape = leaves[v].data.shape
-                    if pg.shape != shape:
-                        pg = unbroadcast(pg, shape)
-                    previous = leaf_grads[v]
-                    leaf_grads[v] = pg if previous is None else previous + pg
-        return tuple(values[k] for k in self.outputs)
+                    grads = leaf_grads
+                if pg.shape != shape:
+                    pg = unbroadcast(pg, shape)
+                previous = grads[v]
+                grads[v] = pg if previous is None else previous + pg
+            values[k] = None
+        return results
 
 
 class CapturedStep:
