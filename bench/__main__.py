@@ -223,7 +223,8 @@ SIZE_SWEEP = [(64, 2, 128), (256, 2, 128), (1024, 2, 128), (2048, 2, 128), (128,
               (128, 32, 128), (256, 2, 16), (256, 2, 1024)]
 SIZE_SWEEP_QUICK = [(64, 2, 128), (2048, 2, 128), (128, 32, 128)]
 #: the Adam update alone, on the 2 x 2048 network; neuralab_reference: the whole-group update
-UPDATE_FRAMEWORKS = ("neuralab", "neuralab_reference", "torch_fused", "torch_foreach", "torch")
+UPDATE_FRAMEWORKS = ("neuralab", "neuralab_numpy", "neuralab_reference", "torch_fused",
+                     "torch_foreach", "torch")
 #: bytes that one Adam update must move per parameter: read value, gradient, m, v; write three
 ADAM_BYTES_PER_PARAMETER = 28
 
@@ -410,7 +411,8 @@ def render_size_sweep(out: dict) -> list[str]:
     graph = all("neuralab_graph" in r for r in out["size_sweep"])
     lines = ["", "| network (784 inputs, 10 classes, Adam) | parameters | neuralab ms/step | "
              + ("neuralab, graph every step | " if graph else "")
-             + "PyTorch fused ms/step | ratio |", "|---|---|---|---|---|" + ("---|" if graph else "")]
+             + "PyTorch fused ms/step | ratio |",
+             "|---|---|---|---|---|" + ("---|" if graph else "")]
     for r in out["size_sweep"]:
         n = 784 * r["width"] + r["width"] + (r["depth"] - 1) * (r["width"] ** 2 + r["width"]) \
             + 10 * r["width"] + 10
@@ -426,8 +428,9 @@ def render_update(out: dict) -> list[str]:
     """The Adam update alone against the bound the measured memory bandwidth sets."""
     u = out["update"]
     bw = u["bandwidth_gb_per_s"]
-    labels = {"neuralab": "neuralab (blocked, threaded)",
-              "neuralab_reference": "neuralab, whole-group reference update", **TORCH_LABELS}
+    labels = {"neuralab": "neuralab (compiled kernel, threaded)",
+              "neuralab_numpy": "neuralab without numba (NumPy, blocked, threaded)",
+              "neuralab_reference": "neuralab, NumPy reference (whole group)", **TORCH_LABELS}
     lines = ["", wrap(
         f"One Adam update of the 2 x 2048 network's {u['parameters']:,} parameters (fixed "
         f"gradients). Memory bandwidth of NumPy's `a = b + c` in the same run: "
@@ -437,7 +440,7 @@ def render_update(out: dict) -> list[str]:
         f"update must read and write takes {u['bound_ms']:.2f} ms."),
         "", "| Adam update | ms | parameters/s | share of the bandwidth bound |",
         "|---|---|---|---|"]
-    for fw in UPDATE_FRAMEWORKS:
+    for fw in (fw for fw in UPDATE_FRAMEWORKS if fw in u):
         ms = u[fw]["median"]
         lines.append(f"| {labels[fw]} | {_spread(u[fw], '{:.2f}')} | "
                      f"{u['parameters'] / ms * 1e3 / 1e9:.2f} G | {u['bound_ms'] / ms:.0%} |")

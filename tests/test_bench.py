@@ -252,16 +252,20 @@ def crafted_issue15(reference: dict) -> dict:
     for fw, epoch, small in (("torch_fused", 0.2, 100.0), ("torch_foreach", 0.25, 150.0)):
         reference["mlp"][fw] = {"epoch_seconds": stat(epoch, epoch, epoch)}
         reference["small_step_us"][fw] = stat(small, small, small)
+    reference["small_step_us"]["neuralab_graph"] = stat(80.0, 80.0, 80.0)
     reference["size_sweep"] = [
         {"width": 64, "depth": 2, "batch": 128, "neuralab": stat(0.5, 0.4, 0.6),
-         "torch_fused": stat(1.0, 0.9, 1.1), "ratio": 0.5},
+         "neuralab_graph": stat(0.7, 0.6, 0.8), "torch_fused": stat(1.0, 0.9, 1.1),
+         "ratio": 0.5},
         {"width": 128, "depth": 32, "batch": 16, "neuralab": stat(3.0, 2.9, 3.1),
-         "torch_fused": stat(2.0, 1.9, 2.1), "ratio": 1.5}]
+         "neuralab_graph": stat(4.0, 3.9, 4.1), "torch_fused": stat(2.0, 1.9, 2.1),
+         "ratio": 1.5}]
     reference["update"] = {
         "parameters": 1000000, "bytes_per_parameter": 28, "bound_ms": 1.4,
         "bandwidth_gb_per_s": {"one_thread": stat(10.0, 9.0, 11.0), "threads": stat(20.0, 19.0,
                                                                                      21.0)},
-        "neuralab": stat(2.8, 2.7, 2.9), "neuralab_reference": stat(5.6, 5.5, 5.7),
+        "neuralab": stat(2.8, 2.7, 2.9), "neuralab_numpy": stat(4.2, 4.1, 4.3),
+        "neuralab_reference": stat(5.6, 5.5, 5.7),
         "torch_fused": stat(1.4, 1.3, 1.5), "torch_foreach": stat(4.0, 4.0, 4.0),
         "torch": stat(7.0, 7.0, 7.0), "ratio_vs_torch_fused": 2.0}
     reference["ratios"]["size_sweep_worst_vs_torch_fused"] = 1.5
@@ -276,14 +280,19 @@ def test_issue15_tables_put_each_number_in_its_place():
         text)
     assert "| PyTorch foreach=True | 0.250 (0.250-0.250) | 0.52 |" in text
     assert "| PyTorch default | 0.260 (0.250-0.270) | 0.50 | 200.0 (190.0-210.0) | 0.25 |" in text
-    assert ("| 2 hidden x 64, batch 128 | 55,050 | 0.50 (0.40-0.60) | 1.00 (0.90-1.10) | 0.50 |"
-            in text)
+    # the captured step (as Trainer.fit), the graph path, PyTorch fused, the ratio
+    assert ("| 2 hidden x 64, batch 128 | 55,050 | 0.50 (0.40-0.60) | 0.70 (0.60-0.80) | "
+            "1.00 (0.90-1.10) | 0.50 |" in text)
+    # 50 us captured against 80 us with the graph
+    assert "| neuralab, graph built every step | | | 80.0 (80.0-80.0) | 0.62 |" in text
     # 784*128 + 128 + 31*(128*128 + 128) + 128*10 + 10 parameters
     assert "| 32 hidden x 128, batch 16 | 613,642 | 3.00 (2.90-3.10) |" in text
     assert "| size sweep, worst row vs PyTorch fused Adam | 1.500 | <= 1.0 | NO |" in text
     # 1e6 parameters in 2.8 ms: 0.36 G/s; the bound 1.4 ms is half of it
-    assert "| neuralab (blocked, threaded) | 2.80 (2.70-2.90) | 0.36 G | 50% |" in text
-    assert "| neuralab, whole-group reference update | 5.60 (5.50-5.70) | 0.18 G | 25% |" in text
+    assert "| neuralab (compiled kernel, threaded) | 2.80 (2.70-2.90) | 0.36 G | 50% |" in text
+    assert ("| neuralab without numba (NumPy, blocked, threaded) | 4.20 (4.10-4.30) | 0.24 G | "
+            "33% |" in text)
+    assert "| neuralab, NumPy reference (whole group) | 5.60 (5.50-5.70) | 0.18 G | 25% |" in text
     assert "| PyTorch fused=True | 1.40 (1.30-1.50) | 0.71 G | 100% |" in text
     assert "20.0 (19.0-21.0) GB/s on 2" in flat(text) and "takes 1.40 ms" in flat(text)
 
