@@ -433,7 +433,7 @@ def render_update(out: dict) -> list[str]:
               "neuralab_reference": "neuralab, NumPy reference (whole group)", **TORCH_LABELS}
     lines = ["", wrap(
         f"One Adam update of the 2 x 2048 network's {u['parameters']:,} parameters (fixed "
-        f"gradients). Memory bandwidth of NumPy's `a = b + c` in the same run: "
+        f"gradients). Memory bandwidth of NumPy's in-place `a += b` in the same run: "
         f"{_spread(bw['one_thread'], '{:.1f}')} GB/s on one thread, "
         f"{_spread(bw['threads'], '{:.1f}')} GB/s on {out['machine']['threads']}; at the "
         f"higher median, moving the {u['bytes_per_parameter']} bytes per parameter that an "
