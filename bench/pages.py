@@ -166,13 +166,21 @@ def render_readme_speed(reference: dict[str, Any]) -> str:
     data = ("Fashion-MNIST" if m["data"].startswith("fashion")
             else "synthetic Fashion-MNIST-shaped")
     quick = " (a quick smoke run)" if r["settings"].get("quick") else ""
+    torch_epoch = f"PyTorch {epoch['torch']:.2f} s"
+    torch_step = f"PyTorch {step['torch']:.0f} us"
+    if "torch_fused" in m and "torch_fused" in r["small_step_us"]:
+        # PyTorch's fastest Adam (fused=True) first: the reference of issue 15
+        torch_epoch = (f"PyTorch {m['torch_fused']['epoch_seconds']['median']:.2f} s with "
+                       f"`Adam(fused=True)`, {epoch['torch']:.2f} s with its default Adam")
+        torch_step = (f"PyTorch {r['small_step_us']['torch_fused']['median']:.0f} us fused, "
+                      f"{step['torch']:.0f} us default")
     text = (
         f"Measured with `{r['command']}`{quick} on {r['machine']['cpu']} with "
         f"{r['machine']['threads']} threads ({r['started'][:10]}): an epoch of "
         f"{m['n_train']} {data} images through a 784-256-128-10 MLP with Adam takes "
-        f"{epoch['neuralab']:.2f} s with neuralab (PyTorch {epoch['torch']:.2f} s, scikit-learn "
+        f"{epoch['neuralab']:.2f} s with neuralab ({torch_epoch}, scikit-learn "
         f"{epoch['sklearn']:.2f} s), a training step of an iris-sized network (4-64-3, batch 16) "
-        f"{step['neuralab']:.0f} us (PyTorch {step['torch']:.0f} us), and `import neuralab` "
+        f"{step['neuralab']:.0f} us ({torch_step}), and `import neuralab` "
         f"{imports['neuralab']:.2f} s (`import torch` {imports['torch']:.2f} s)."
     )
     return wrap(text) + "\n"

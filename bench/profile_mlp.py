@@ -54,8 +54,8 @@ THIS_FILE = str(Path(__file__).resolve())
 #: the first match wins, anything else of neuralab (and the epoch loop here) is "framework"
 PARTS: list[tuple[str, str, tuple[str, ...]]] = [
     ("dense", "the Dense ops forward + backward (products, bias, fused ReLU)",
-     ("autograd/ops/linalg.py",)),
-    ("optimizer", "the optimizer step (Adam's update)", ("optim/",)),
+     ("autograd/ops/linalg.py", "kernels/nn.py")),
+    ("optimizer", "the optimizer step (Adam's update)", ("optim/", "kernels/optim.py")),
     ("loader", "batch gathering in the DataLoader (fancy indexing)", ("data/",)),
     ("loss", "cross-entropy, forward + backward", ("autograd/ops/loss.py", "nn/losses.py")),
     ("framework", "engine, graph, modules and the training loop (Python)", ()),
