@@ -179,3 +179,38 @@ def test_frozen_parameter_stops_the_replay():
     before = step.replays
     step(x[:16], y[:16])
     assert step.replays == before and first.grad is None
+
+
+def test_a_trained_trainer_copies_without_its_captured_step():
+    import copy
+
+    x, y = _data(n=32)
+    nl.seed(0)
+    model = MODELS["relu_mlp"]()
+    model(x[:2])
+    trainer = Trainer(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters()), rng=0)
+    trainer.fit(x, y, epochs=3, batch_size=16, verbose=0)
+    assert trainer._step is not None
+    twin = copy.deepcopy(trainer)
+    assert twin._step is None
+    twin.fit(x, y, epochs=3, batch_size=16, verbose=0)  # records its own
+    assert twin._step[1].replays > 0
+
+
+def test_numba_that_fails_falls_back_to_numpy_with_a_warning(monkeypatch):
+    """An installed numba that cannot compile (a broken install) must not stop training."""
+    from neuralab import kernels
+    from neuralab.kernels import nn as dense_kernels
+
+    def broken(fn):
+        raise ImportError("numba needs NumPy < 2.5")
+
+    monkeypatch.setattr(kernels, "_compile", broken)
+    monkeypatch.setattr(kernels, "_available", None)
+    monkeypatch.setattr(kernels, "_from_env", None)
+    fresh = kernels.LazyKernel(dense_kernels.relu.py_func)
+    out = np.array([[-1.0, 2.0]], dtype=np.float32)
+    with pytest.warns(RuntimeWarning, match="numba failed .*numba needs NumPy < 2.5.*NumPy path"):
+        fresh(out, np.float32(0))
+    assert np.array_equal(out, [[0.0, 2.0]])  # the call itself was served
+    assert not kernels.enabled()

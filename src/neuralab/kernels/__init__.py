@@ -106,7 +106,14 @@ class LazyKernel:
     def __call__(self, *args: Any) -> Any:
         compiled = self._compiled
         if compiled is None:
-            compiled = self._compiled = _compile(self.py_func)
+            try:
+                compiled = _compile(self.py_func)
+                result = compiled(*args)  # numba compiles for these argument types here
+            except Exception as err:  # an installed numba that cannot import or compile
+                _give_up(err)
+                return self.py_func(*args)  # the same loop, once, in plain Python
+            self._compiled = compiled
+            return result
         return compiled(*args)
 
 
@@ -114,6 +121,20 @@ def _compile(fn: Callable[..., Any]) -> Callable[..., Any]:
     import numba
 
     return numba.njit(nogil=True, cache=True, error_model="numpy", fastmath=False)(fn)
+
+
+def _give_up(err: Exception) -> None:
+    """Switch the kernels off for this process, saying why once: numba is installed but failed
+    (an incompatible NumPy, a broken LLVM); training goes on on the NumPy path."""
+    global _available, _from_env
+    _available = False
+    _from_env = False
+    import warnings
+
+    warnings.warn(
+        f"neuralab.kernels: numba failed ({type(err).__name__}: {err}); the NumPy path runs "
+        "instead (the same numbers, slower). Reinstall numba (pip install -U 'neuralab[fast]') "
+        "or set NEURALAB_KERNELS=numpy to silence this.", RuntimeWarning, stacklevel=3)
 
 
 def kernel(fn: Callable[..., Any]) -> LazyKernel:

@@ -336,6 +336,12 @@ class Trainer:
             logs.update(self._compute_metrics(targets, outputs))
         return logs
 
+    def __getstate__(self) -> dict[str, Any]:
+        # the captured step holds closures over this fit (not picklable, and only valid in it)
+        state = dict(self.__dict__)
+        state["_step"] = None
+        return state
+
     def _captured_step(self, use_reg: bool) -> CapturedStep | None:
         """The captured forward + loss + backward of this trainer (made once; the recordings
         are per shape of the batches), or None when ``capture`` is off or the model or the
