@@ -214,3 +214,38 @@ def test_numba_that_fails_falls_back_to_numpy_with_a_warning(monkeypatch):
         fresh(out, np.float32(0))
     assert np.array_equal(out, [[0.0, 2.0]])  # the call itself was served
     assert not kernels.enabled()
+
+
+def test_gradients_accumulate_without_zero_grad_as_in_the_normal_path():
+    """A replay writes a layer's gradients into arrays it keeps between steps; a gradient still
+    held by a parameter (no zero_grad: accumulation over several batches) must not be
+    overwritten."""
+    x, y = _data(n=64)
+    batches = [(x[i:i + 16], y[i:i + 16]) for i in range(0, 64, 16)]
+
+    def grads(captured: bool) -> list[np.ndarray]:
+        nl.seed(0)
+        model = MODELS["relu_mlp"]()
+        model(x[:2])
+        loss_fn = nn.CrossEntropyLoss()
+
+        def forward(xb, yb):
+            out = model(xb)
+            return out, loss_fn(out, yb)
+
+        step = cap.CapturedStep(forward)
+        seen = []
+        for epoch in range(3):
+            for p in model.parameters():
+                p.grad = None
+            for xb, yb in batches:  # four batches accumulate into one gradient
+                if captured:
+                    step(xb, yb)
+                else:
+                    forward(xb, yb)[-1].backward()
+            seen += [p.grad.copy() for p in model.parameters()]
+        assert (step.replays > 0) == captured
+        return seen
+
+    for a, b in zip(grads(True), grads(False)):
+        assert np.array_equal(a, b)

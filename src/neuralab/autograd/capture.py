@@ -28,6 +28,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .engine import GRAD_MODE, _accumulate_leaf, unbroadcast
+from .function import Buffers
 from .tensor import Tensor
 
 
@@ -87,6 +88,10 @@ class _Program:
             self.loss_shape, self.loss_dtype = outputs[-1].data.shape, outputs[-1].data.dtype
             self.order = self._engine_order(root)
             self._plan_backward()
+            # per op, the arrays it may reuse from one replay to the next (Function.Buffers);
+            # an output that leaves the step is made afresh each time
+            self.buffers = [Buffers(output_free=k not in self.outputs)
+                            for k in range(len(self.ops))]
 
     def same_as(self, other: "_Program") -> bool:
         """Both recordings made the same ops on the same kinds of inputs."""
@@ -166,6 +171,10 @@ class _Program:
         values: list[Any] = [None] * len(ops)
         fns: list[Any] = [None] * len(ops)
         leaves = self.leaves
+        buffers = self.buffers
+        # a gradient left in a leaf (no zero_grad since the last step) may be one of the
+        # buffers: then the gradients of this step go to new arrays
+        grads_free = all(leaf.grad is None for leaf in leaves)
         for k, (cls, refs, params, needs, _) in enumerate(ops):
             args = []
             for kind, v in refs:
@@ -178,6 +187,8 @@ class _Program:
                 else:
                     args.append(v.data if isinstance(v, Tensor) else v)
             fn = cls()
+            fn.buffers = buffers[k]
+            buffers[k].grads_free = grads_free
             values[k] = fn.forward(*args, **params)
             if needs is not None:
                 fn.needs = needs

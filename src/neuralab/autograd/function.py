@@ -53,6 +53,28 @@ class _Scope:
 SCOPE = _Scope()
 
 
+class Buffers(dict):
+    """Arrays that one op of a captured step writes its results into, kept from one replay to
+    the next (``fn.buffers``, set by :mod:`neuralab.autograd.capture` before ``forward`` and
+    ``backward``).  A large array allocated afresh at every step costs page faults whenever the
+    C allocator hands its memory back to the system in between; an op that takes buffers asks
+    for them by name with :meth:`take` and computes into them with ``out=``.  ``output_free``
+    is False for an op whose output leaves the step (the caller keeps it); ``grads_free`` is
+    False while a leaf still holds last step's gradient (it may be one of these arrays)."""
+
+    def __init__(self, output_free: bool = True) -> None:
+        super().__init__()
+        self.output_free = output_free
+        self.grads_free = True
+
+    def take(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """The buffer ``name`` of this shape and dtype, made on first need."""
+        buf = self.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = self[name] = np.empty(shape, dtype=dtype)
+        return buf
+
+
 class Function:
     """Base of all ops; see the module docstring for how to write one."""
 

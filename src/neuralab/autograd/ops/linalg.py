@@ -79,7 +79,12 @@ class Linear(Function):
                 f"(shapes {x.shape} and {weight.shape})"
             )
         self.x, self.weight = x, weight
-        out = x @ weight
+        buffers = self.__dict__.get("buffers")  # a captured step's (Function docstring)
+        if buffers is not None and buffers.output_free and x.dtype == weight.dtype:
+            out = np.matmul(x, weight, out=buffers.take(
+                "out", x.shape[:-1] + weight.shape[1:], np.result_type(x, weight)))
+        else:
+            out = x @ weight
         if bias is not None:
             out += bias
         return out
@@ -91,8 +96,19 @@ class Linear(Function):
         """(dx, dW, db) from the output's gradient; ``gb``: db when the caller has it already."""
         x, w = self.x, self.weight
         g2 = grad.reshape(-1, grad.shape[-1])
-        gx = (grad @ w.T) if self.needs[0] else None
-        gw = (x.reshape(-1, x.shape[-1]).T @ g2) if self.needs[1] else None
+        x2 = x.reshape(-1, x.shape[-1])
+        buffers = self.__dict__.get("buffers")
+        if buffers is None or grad.dtype != x.dtype or grad.dtype != w.dtype:
+            gx = (grad @ w.T) if self.needs[0] else None
+            gw = (x2.T @ g2) if self.needs[1] else None
+        else:  # the same products, into the captured step's arrays
+            gx = (np.matmul(grad, w.T, out=buffers.take("gx", grad.shape[:-1] + w.shape[:1],
+                                                        grad.dtype))
+                  if self.needs[0] else None)
+            gw = None
+            if self.needs[1]:
+                gw = (np.matmul(x2.T, g2, out=buffers.take("gw", w.shape, w.dtype))
+                      if buffers.grads_free else x2.T @ g2)
         if gb is None and len(self.needs) > 2 and self.needs[2]:
             gb = g2.sum(axis=0)
         return gx, gw, gb
@@ -126,11 +142,14 @@ class LinearReLU(Linear):
             return super().backward(grad * (out > 0))
         c = out.shape[-1]
         g2, o2 = grad.reshape(-1, c), out.reshape(-1, c)
-        masked = np.empty_like(g2)
+        buffers = self.__dict__.get("buffers")
+        masked = (np.empty_like(g2) if buffers is None
+                  else buffers.take("masked", g2.shape, g2.dtype))
         one, zero = out.dtype.type(1), out.dtype.type(0)
         gb = None
         if len(self.needs) > 2 and self.needs[2]:
-            gb = np.empty(c, dtype=out.dtype)
+            gb = (buffers.take("gb", (c,), out.dtype) if buffers is not None and buffers.grads_free
+                  else np.empty(c, dtype=out.dtype))
             dense_kernels.relu_grad_bias(g2, o2, masked, gb, one, zero)
         else:
             dense_kernels.relu_grad(g2, o2, masked, one, zero)
