@@ -7,14 +7,15 @@ tables of docs/performance.md):
    shapes, no framework) and the GEMM rate of NumPy under this process's OpenBLAS kernel and
    under the Haswell kernel (each in a child process, like ``python -m bench``);
 2. a hand-written NumPy MLP with Adam and no autograd;
-3. neuralab's epoch, and a cProfile of one epoch whose time is split into parts of the framework
-   (the Dense ops, the optimizer, the DataLoader, the loss, the rest);
+3. neuralab's epoch with the graph built at every step, and a cProfile of one such epoch whose
+   time is split into parts of the framework (the Dense ops, the optimizer, the DataLoader, the
+   loss, the rest); the epoch with the captured step that ``Trainer.fit`` runs, by hand;
 4. one Adam step on the MLP's parameters, neuralab against PyTorch's fused Adam, and the
-   epoch through ``Trainer.fit`` against the hand-written neuralab loop;
+   epoch through ``Trainer.fit`` against the same captured step in a hand-written loop;
 5. the phases of one training step of the 4-64-3 network (forward with the loss, backward,
    optimizer).
 
-The three epochs of 1-3 take turns (``--rounds`` times) and each reports its best run, the least
+The epochs of 1-4 take turns (``--rounds`` times) and each reports its best run, the least
 disturbed one on a shared machine.  Not part
 of the package.
 """
@@ -43,6 +44,7 @@ from bench.worker import (
     machine,
     mlp_flops_per_sample,
     neuralab_mlp_model,
+    neuralab_step,
     small_neuralab_setup,
     torch_mlp_model,
 )
@@ -124,8 +126,10 @@ def numpy_mlp(x, y, batch, weights, rng) -> float:
     return time.perf_counter() - t0
 
 
-def neuralab_mlp(x: np.ndarray, y: np.ndarray, batch: int):
-    """neuralab's 784-256-128-10 MLP with Adam: (epoch function, model, optimizer)."""
+def neuralab_mlp(x: np.ndarray, y: np.ndarray, batch: int, captured: bool = False):
+    """neuralab's 784-256-128-10 MLP with Adam: (epoch function, model, optimizer); the graph
+    built at every step (the lecture's five calls), or with ``captured`` the captured step that
+    ``Trainer.fit`` runs (:func:`bench.worker.neuralab_step`)."""
     import neuralab as nl
     from neuralab import nn, optim
     from neuralab.data import DataLoader
@@ -136,13 +140,11 @@ def neuralab_mlp(x: np.ndarray, y: np.ndarray, batch: int):
     loss_fn = nn.CrossEntropyLoss()
     opt = optim.Adam(model.parameters(), lr=1e-3)
     loader = DataLoader((x, y), batch_size=batch, shuffle=True, rng=0)
+    step = neuralab_step(model, loss_fn, opt, captured)
 
     def epoch() -> None:
         for xb, yb in loader:
-            loss = loss_fn(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            step(xb, yb)
 
     return epoch, model, opt
 
@@ -314,10 +316,13 @@ def profile(batch: int, n_train: int | None, top: int, small_steps: int, rounds:
 
     # the three epochs take turns, so that a busy spell of a shared machine hits all of them
     epoch, _, _ = neuralab_mlp(xtr, ytr, batch)
-    epoch()  # warm-up: page faults, the optimizer's buffers
+    epoch()  # warm-up: page faults, the optimizer's buffers, numba's kernels
+    captured_epoch, _, _ = neuralab_mlp(xtr, ytr, batch, captured=True)
+    captured_epoch()
     fit_epoch = trainer_mlp(xtr, ytr, batch)
     fit_epoch()
-    runs: dict[str, list[float]] = {"floor": [], "hand": [], "neuralab": [], "trainer": []}
+    runs: dict[str, list[float]] = {"floor": [], "hand": [], "neuralab": [], "captured": [],
+                                    "trainer": []}
     floor_samples = 0
     for _ in range(rounds):
         seconds, floor_samples = matmul_floor(xtr, batch, weights)
@@ -327,14 +332,18 @@ def profile(batch: int, n_train: int | None, top: int, small_steps: int, rounds:
         epoch()
         runs["neuralab"].append(time.perf_counter() - t0)
         t0 = time.perf_counter()
+        captured_epoch()
+        runs["captured"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
         fit_epoch()
         runs["trainer"].append(time.perf_counter() - t0)
-    floor, hand, neuralab_epoch, trainer_epoch = (
-        min(runs[k]) for k in ("floor", "hand", "neuralab", "trainer"))
+    floor, hand, neuralab_epoch, captured_seconds, trainer_epoch = (
+        min(runs[k]) for k in ("floor", "hand", "neuralab", "captured", "trainer"))
     print(f"matrix products alone:          {floor:.3f} s/epoch")
     print(f"hand-written NumPy MLP + Adam:  {hand:.3f} s/epoch")
     print(f"neuralab epoch:                 {neuralab_epoch:.3f} s/epoch  "
           f"(each the best of {rounds} interleaved runs)")
+    print(f"the captured step, by hand:     {captured_seconds:.3f} s/epoch")
     print(f"the same through Trainer.fit:   {trainer_epoch:.3f} s/epoch")
 
     prof = cProfile.Profile()
@@ -371,6 +380,7 @@ def profile(batch: int, n_train: int | None, top: int, small_steps: int, rounds:
         "matmul_floor_samples": floor_samples,
         "numpy_mlp_seconds": hand,
         "neuralab_epoch_seconds": neuralab_epoch,
+        "captured_epoch_seconds": captured_seconds,
         "trainer_epoch_seconds": trainer_epoch,
         "epoch_runs_seconds": runs,
         "profiled_epoch_seconds": stats.total_tt,

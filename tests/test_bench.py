@@ -94,9 +94,12 @@ def test_profile_command_stores_what_the_pages_render(tmp_path):
     assert "neuralab epoch:" in proc.stdout and "tottime" in proc.stdout  # the printed report
     profile = json.loads(out.read_text())
     assert profile["n_train"] == 512 and profile["steps_per_epoch"] == 4
-    assert [len(v) for v in profile["epoch_runs_seconds"].values()] == [2, 2, 2, 2]
+    assert [len(v) for v in profile["epoch_runs_seconds"].values()] == [2, 2, 2, 2, 2]
     assert profile["trainer_epoch_seconds"] > 0 and profile["torch_adam"] == "fused"
+    assert profile["captured_epoch_seconds"] > 0
     assert "| the same through `Trainer.fit`" in pages.render_profile(profile)
+    assert "| neuralab, the captured step of `Trainer.fit` in a hand-written loop |" in (
+        pages.render_profile(profile))
     assert profile["parameters"] == 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
     assert profile["command"].endswith(f"--out {out}")
     text = pages.render_profile(profile)
@@ -180,6 +183,7 @@ def crafted_profile() -> dict:
         # products of 800 samples (8e8 FLOP) in 0.4 s: 2 GFLOP/s, half of the GEMM rate
         "matmul_floor_seconds": 0.4, "matmul_floor_samples": 800,
         "numpy_mlp_seconds": 0.8, "neuralab_epoch_seconds": 1.0, "trainer_epoch_seconds": 1.05,
+        "captured_epoch_seconds": 0.6,
         "torch_adam": "fused",
         "profiled_epoch_seconds": 2.0,
         "profiled_parts_seconds": {"dense": 1.0, "optimizer": 0.5, "loader": 0.1, "loss": 0.1,
@@ -220,16 +224,21 @@ def test_rendering_a_crafted_result_puts_each_number_in_its_place():
     assert "this kernel / OPENBLAS_CORETYPE=Haswell | 4 / 2 GFLOP/s |" in gemm
     assert "| matrix products of one epoch (counted, not measured) | 1.0 GFLOP |" in gemm
     assert "(share of the GEMM rate) | 2 GFLOP/s (50%) |" in gemm
-    # 1e9 FLOP in 1 s: 1 GFLOP/s, a quarter of 4 and half of 2
-    assert "of the Haswell GEMM rate) | 1 GFLOP/s (25%; 50%) |" in gemm
+    # the captured epoch (what Trainer.fit runs): 1e9 FLOP in 0.6 s, 1.67 GFLOP/s, 42% of 4
+    # and 83% of 2 (the graph path's 1.0 s is the profile's own row)
+    assert "of the Haswell GEMM rate) | 2 GFLOP/s (42%; 83%) |" in gemm
     # 50% of 4 GFLOP/s is 2 GFLOP/s: 0.5 s per epoch, 0.1 s beyond the products' 0.4 s
     assert "| epoch time at 50% of the GEMM rate (the target) | 0.500 s |" in gemm
     assert "that time minus the products alone) | 0.100 s |" in gemm
-    assert "(epoch minus the products alone) | 0.600 s |" in gemm
-    assert "| neuralab's epoch / the hand-written NumPy epoch | 1.25 |" in gemm
+    assert "(epoch minus the products alone) | 0.200 s |" in gemm
+    assert "| neuralab's epoch / the hand-written NumPy epoch | 0.75 |" in gemm
     assert "| the optimizer in the profiled epoch (share of it) | 0.500 s (25%) |" in gemm
     assert "neuralab / PyTorch fused | 1.200 / 3.400 ms |" in gemm
-    assert "| `Trainer.fit`'s epoch / the hand-written neuralab loop's | 1.05 |" in gemm
+    assert "| `Trainer.fit`'s epoch / the captured loop's | 1.75 |" in gemm
+    assert ("| neuralab, the graph built at every step (model, fused loss, autograd, Adam) | "
+            "1.000 |") in profile
+    assert "| neuralab, the captured step of `Trainer.fit` in a hand-written loop | 0.600 |" in (
+        profile)
     assert "| the same through `Trainer.fit` (no validation, no callbacks, silent) | 1.050 |" in (
         profile)
 
