@@ -174,7 +174,11 @@ class _Program:
         buffers = self.buffers
         # a gradient left in a leaf (no zero_grad since the last step) may be one of the
         # buffers: then the gradients of this step go to new arrays
-        grads_free = all(leaf.grad is None for leaf in leaves)
+        grads_free = True
+        for leaf in leaves:
+            if leaf.grad is not None:
+                grads_free = False
+                break
         for k, (cls, refs, params, needs, _) in enumerate(ops):
             args = []
             for kind, v in refs:

@@ -21,8 +21,12 @@ def _compiled(*arrays: np.ndarray) -> bool:
     if not kernels.enabled():
         return False
     dtype = arrays[0].dtype
-    return dtype in _KERNEL_DTYPES and all(
-        a.dtype == dtype and a.flags.c_contiguous for a in arrays)
+    if dtype not in _KERNEL_DTYPES:
+        return False
+    for a in arrays:  # a loop, not all(...): this runs twice per dense layer and step
+        if a.dtype != dtype or not a.flags.c_contiguous:
+            return False
+    return True
 
 
 class MatMul(Function):
