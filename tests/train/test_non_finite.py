@@ -60,3 +60,18 @@ def test_finite_data_with_a_float32_sum_beyond_range_is_accepted():
     t = trainer()
     with np.errstate(over="ignore", invalid="ignore"):
         t.fit(x, y, epochs=1, verbose=0, batch_size=4)
+
+
+def test_huge_finite_inputs_whose_sum_overflows_are_accepted():
+    """The check sums the data in its own dtype: a float32 sum of values near float32's maximum
+    overflows to inf, and that alone must not refuse finite data."""
+    from neuralab.train.trainer import _check_finite
+
+    x = np.full((40, 3), 3e38, dtype=np.float32)
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(np.sum(x))
+    _check_finite(x, "the inputs", "fit")  # no error
+    x[5, 1] = np.nan
+    with pytest.raises(ValueError, match=r"1 non-finite value\(s\) in the inputs, the first nan "
+                                         r"at index \(5, 1\)"):
+        _check_finite(x, "the inputs", "fit")
