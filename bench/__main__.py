@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
                     "threads": args.threads},
         "command": command,
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "settings": vars(args),
+        "settings": {**vars(args), "short_reps": short_reps(args)},
     }
     t_start = time.perf_counter()
 
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     log("small network (4-64-3, batch 16, Adam) ...")
     small: dict[str, list[float]] = {"neuralab": [], "neuralab_graph": [], "torch": [],
                                      **{t: [] for t in TORCH_FAST}}
-    for _ in range(args.reps):
+    for _ in range(short_reps(args)):
         for fw in small:
             small[fw].append(run_worker(["small", fw, "--steps", "3000", "--threads",
                                          str(args.threads)], env)["step_microseconds"])
@@ -229,6 +229,14 @@ UPDATE_FRAMEWORKS = ("neuralab", "neuralab_numpy", "neuralab_reference", "torch_
 ADAM_BYTES_PER_PARAMETER = 28
 
 
+def short_reps(args: argparse.Namespace) -> int:
+    """Repetitions of the short measurements (the small step, the size sweep, the update
+    alone): at least five in a full run, since a process of a second or two on a shared machine
+    can land in a busy spell (single runs of one sweep row varied by half on the machine of
+    the stored results), and these runs are cheap."""
+    return args.reps if args.quick else max(args.reps, 5)
+
+
 def size_sweep_and_update(out: dict, args: argparse.Namespace, env: dict[str, str]) -> None:
     """ms per training step over network sizes (neuralab against PyTorch fused), then the Adam
     update alone against the memory bandwidth; fresh processes, interleaved repetitions."""
@@ -237,7 +245,7 @@ def size_sweep_and_update(out: dict, args: argparse.Namespace, env: dict[str, st
     rows = []
     for width, depth, batch in SIZE_SWEEP_QUICK if args.quick else SIZE_SWEEP:
         runs: dict[str, list[float]] = {"neuralab": [], "neuralab_graph": [], "torch_fused": []}
-        for rep in range(args.reps):
+        for rep in range(short_reps(args)):
             for fw in runs:
                 log(f"size sweep: {fw}, {depth} x {width}, batch {batch}, rep {rep + 1} ...")
                 runs[fw].append(run_worker(
@@ -254,7 +262,7 @@ def size_sweep_and_update(out: dict, args: argparse.Namespace, env: dict[str, st
     updates: dict[str, list[float]] = {fw: [] for fw in UPDATE_FRAMEWORKS}
     bandwidth: dict[str, list[float]] = {"one_thread": [], "threads": []}
     parameters = 0
-    for rep in range(args.reps):
+    for rep in range(short_reps(args)):
         log(f"Adam update alone and memory bandwidth, rep {rep + 1} ...")
         bw = run_worker(["bandwidth", *threads], env)
         for key in bandwidth:
@@ -312,9 +320,11 @@ def describe_run(out: dict) -> str:
     pinned = f" (pinned by OPENBLAS_CORETYPE={coretype})" if coretype else ""
     return wrap(
         f"Measured with `{out['command']}` on {out['started']}: {kind}, "
-        f"{plural(s['reps'], 'repetition')} of {plural(s['epochs'], 'epoch')} each, medians "
-        f"with (min-max) over repetitions; at commit `{m['commit']}`. Machine: {m['cpu']}, "
-        f"{m['platform']}, {m['threads']} threads for every framework; Python {m['python']}, "
+        f"{plural(s['reps'], 'repetition')} of {plural(s['epochs'], 'epoch')} each"
+        + (f" ({s['short_reps']} of the small step, the size sweep and the update alone)"
+           if s.get("short_reps", s["reps"]) != s["reps"] else "")
+        + f", medians with (min-max) over repetitions; at commit `{m['commit']}`. Machine: "
+        f"{m['cpu']}, {m['platform']}, {m['threads']} threads for every framework; Python {m['python']}, "
         f"NumPy {m['numpy']} ({m['blas']}{pinned}), PyTorch {m['torch']}, scikit-learn "
         f"{m['scikit-learn']}."
     )

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import pages  # noqa: E402
-from bench.__main__ import render_markdown  # noqa: E402
+from bench.__main__ import describe_run, render_markdown  # noqa: E402
 from bench.profile_mlp import PART_LABELS, split_profile  # noqa: E402
 from neuralab.io.pages import PageError, blocks, typed_numbers  # noqa: E402
 
@@ -403,3 +403,13 @@ def test_readme_speed_names_pytorch_fused_adam_when_measured():
     assert ("takes 0.13 s with neuralab (PyTorch 0.20 s with `Adam(fused=True)`, 0.26 s with its "
             "default Adam, scikit-learn 0.52 s)") in speed
     assert "(4-64-3, batch 16) 50 us (PyTorch 100 us fused, 200 us default)" in speed
+
+
+def test_a_run_says_how_often_the_short_measurements_were_repeated():
+    reference = crafted_reference()
+    reference["settings"]["short_reps"] = 5
+    text = flat(describe_run(reference))
+    assert ("3 repetitions of 2 epochs each (5 of the small step, the size sweep and the update "
+            "alone), medians") in text
+    reference["settings"]["short_reps"] = 3
+    assert "(3 of the small step" not in flat(describe_run(reference))
