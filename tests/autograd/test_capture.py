@@ -249,3 +249,35 @@ def test_gradients_accumulate_without_zero_grad_as_in_the_normal_path():
 
     for a, b in zip(grads(True), grads(False)):
         assert np.array_equal(a, b)
+
+
+def test_ops_of_another_thread_stay_out_of_a_recording():
+    import threading
+
+    w = nl.tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    started, release = threading.Event(), threading.Event()
+
+    def other():
+        started.set()
+        release.wait(5)
+        nl.tanh(nl.tensor(np.ones((2, 2), np.float32), requires_grad=True)).sum().backward()
+
+    def fn(x):
+        started.wait(5)
+        release.set()  # the other thread runs its ops while this one records
+        h = nl.tanh(matmul(x, w))
+        for _ in range(2000):  # give the other thread time to run inside the recording
+            h = h * 1.0
+        return (h.sum(),)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    raw = []
+    cap.RECORDING.current = raw
+    try:
+        fn(np.ones((4, 3), np.float32))
+    finally:
+        cap.RECORDING.current = None
+        thread.join()
+    assert all(entry[0].__name__ in ("MatMul", "Tanh", "Mul", "Sum") for entry in raw)
+    assert len(raw) == 1 + 1 + 2000 + 1

@@ -23,6 +23,7 @@ that a replay must still do (a loss checks its class labels).
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -32,9 +33,10 @@ from .function import Buffers
 from .tensor import Tensor
 
 
-class _Recording:
+class _Recording(threading.local):
     #: the list that :meth:`Function.apply` appends ``(cls, inputs, params, out, needs)`` to while
-    #: a step is recorded, else None
+    #: a step is recorded, else None; per thread, so that a training in another thread never
+    #: lands in this one's recording
     current: list | None = None
 
 
