@@ -324,7 +324,8 @@ def describe_run(out: dict) -> str:
         + (f" ({s['short_reps']} of the small step, the size sweep and the update alone)"
            if s.get("short_reps", s["reps"]) != s["reps"] else "")
         + f", medians with (min-max) over repetitions; at commit `{m['commit']}`. Machine: "
-        f"{m['cpu']}, {m['platform']}, {m['threads']} threads for every framework; Python {m['python']}, "
+        f"{m['cpu']}, {m['platform']}, {m['threads']} threads for every framework; Python "
+        f"{m['python']}, "
         f"NumPy {m['numpy']} ({m['blas']}{pinned}), PyTorch {m['torch']}, scikit-learn "
         f"{m['scikit-learn']}."
     )

@@ -77,8 +77,8 @@ def render_profile(profile: dict[str, Any]) -> str:
         f"| neuralab (model, fused loss, autograd, Adam) | {p['neuralab_epoch_seconds']:.3f} |",
     ]
     if "captured_epoch_seconds" in p:
-        lines[-1] = ("| neuralab, the graph built at every step (model, fused loss, autograd, Adam) "
-                     f"| {p['neuralab_epoch_seconds']:.3f} |")
+        lines[-1] = ("| neuralab, the graph built at every step (model, fused loss, autograd, "
+                     f"Adam) | {p['neuralab_epoch_seconds']:.3f} |")
         lines.append("| neuralab, the captured step of `Trainer.fit` in a hand-written loop | "
                      f"{p['captured_epoch_seconds']:.3f} |")
     if "trainer_epoch_seconds" in p:
