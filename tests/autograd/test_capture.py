@@ -281,3 +281,39 @@ def test_ops_of_another_thread_stay_out_of_a_recording():
         thread.join()
     assert all(entry[0].__name__ in ("MatMul", "Tanh", "Mul", "Sum") for entry in raw)
     assert len(raw) == 1 + 1 + 2000 + 1
+
+
+def test_a_leaf_input_of_a_dense_op_keeps_its_accumulated_gradient():
+    """The dense op's input gradient goes to a leaf when its input is a parameter (an
+    embedding, a learned input); while that leaf still holds last step's gradient, the replay
+    must not write this step's into the same array."""
+    from neuralab.autograd.ops.linalg import linear
+
+    rng = np.random.default_rng(7)
+    a0 = rng.standard_normal((5, 3)).astype(np.float32)
+    w0 = rng.standard_normal((3, 4)).astype(np.float32)
+    xs = [rng.standard_normal((5, 4)).astype(np.float32) for _ in range(6)]
+
+    def grads(captured: bool) -> list[np.ndarray]:
+        a = nl.tensor(a0.copy(), requires_grad=True)
+        w = nl.tensor(w0.copy(), requires_grad=True)
+
+        def fn(x):
+            return ((linear(a, w) * x).sum(),)
+
+        step = cap.CapturedStep(fn)
+        seen = []
+        for k, x in enumerate(xs):
+            w.grad = None  # w is cleared every step, a only at the first replay: it then
+            if k == 2:     # holds the replay's own array, and accumulates into it after
+                a.grad = None
+            if captured:
+                step(x)
+            else:
+                fn(x)[-1].backward()
+            seen.append(a.grad.copy())
+        assert (step.replays > 0) == captured
+        return seen
+
+    for plain, replayed in zip(grads(False), grads(True)):
+        assert np.array_equal(plain, replayed)

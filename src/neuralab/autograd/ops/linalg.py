@@ -102,17 +102,18 @@ class Linear(Function):
         g2 = grad.reshape(-1, grad.shape[-1])
         x2 = x.reshape(-1, x.shape[-1])
         buffers = self.__dict__.get("buffers")
-        if buffers is None or grad.dtype != x.dtype or grad.dtype != w.dtype:
+        # both gradients may end in a leaf (x too, when the input is a parameter): the captured
+        # step's arrays only while no leaf still holds one of them (Buffers.grads_free)
+        if (buffers is None or not buffers.grads_free or grad.dtype != x.dtype
+                or grad.dtype != w.dtype):
             gx = (grad @ w.T) if self.needs[0] else None
             gw = (x2.T @ g2) if self.needs[1] else None
         else:  # the same products, into the captured step's arrays
             gx = (np.matmul(grad, w.T, out=buffers.take("gx", grad.shape[:-1] + w.shape[:1],
                                                         grad.dtype))
                   if self.needs[0] else None)
-            gw = None
-            if self.needs[1]:
-                gw = (np.matmul(x2.T, g2, out=buffers.take("gw", w.shape, w.dtype))
-                      if buffers.grads_free else x2.T @ g2)
+            gw = (np.matmul(x2.T, g2, out=buffers.take("gw", w.shape, w.dtype))
+                  if self.needs[1] else None)
         if gb is None and len(self.needs) > 2 and self.needs[2]:
             gb = g2.sum(axis=0)
         return gx, gw, gb
