@@ -56,12 +56,19 @@ def test_linear_relu_compiled_equals_reference(dtype, shape, with_bias):
         assert np.array_equal(r.view(np.uint8), c.view(np.uint8)), name
 
 
-def test_bias_relu_keeps_numpy_maximum_semantics():
-    """maximum(v, 0) keeps -0.0 and NaN; the compiled loop must too (not a plain v > 0 test)."""
-    out = np.array([[-0.0, np.nan, -1.0, 2.0, 0.0]], dtype=np.float32)
-    bias = np.zeros(5, dtype=np.float32)
+@pytest.mark.parametrize("length", [1, 5, 17, 4097])
+def test_bias_relu_keeps_numpy_maximum_semantics(length):
+    """maximum(v, 0) propagates NaN and turns -0.0 into +0.0 (also -0.0 + -0.0 in the bias
+    add); the compiled loops must do the same, on the lengths of NumPy's vector loops and
+    their tails."""
+    out = np.resize(np.array([[-0.0, np.nan, -1.0, 2.0, 0.0]], dtype=np.float32), (1, length))
+    bias = np.resize(np.array([-0.0, 0.0, 0.0], dtype=np.float32), length)
     expected = np.maximum(out + bias, 0)
     dense_kernels.bias_relu(out, bias, np.float32(0))
+    assert np.array_equal(out.view(np.uint32), expected.view(np.uint32))
+    out = np.resize(np.array([[-0.0, np.nan, -1.0, 2.0, 0.0]], dtype=np.float32), (1, length))
+    expected = np.maximum(out, 0)  # here -0.0 meets maximum itself (no + 0.0 before it)
+    dense_kernels.relu(out, np.float32(0))  # the same without a bias
     assert np.array_equal(out.view(np.uint32), expected.view(np.uint32))
 
 
@@ -76,7 +83,7 @@ def test_empty_batch_gives_zero_bias_gradient():
 def test_compiled_path_is_taken(monkeypatch):
     """Without this, the equality test above would pass with the kernels never called."""
     calls = []
-    for name in ("bias_relu", "relu_grad_bias"):
+    for name in ("bias_relu", "relu_grad_bias", "relu", "relu_grad"):
         original = getattr(dense_kernels, name)
         monkeypatch.setattr(dense_kernels, name,
                             lambda *a, _o=original, _n=name: (calls.append(_n), _o(*a))[1])
@@ -85,7 +92,11 @@ def test_compiled_path_is_taken(monkeypatch):
     _run(x, w, b, np.ones((8, 4), np.float32), compiled=True)
     assert calls == ["bias_relu", "relu_grad_bias"]
     calls.clear()
+    _run(x, w, None, np.ones((8, 4), np.float32), compiled=True)  # a layer without bias
+    assert calls == ["relu", "relu_grad"]
+    calls.clear()
     _run(x, w, b, np.ones((8, 4), np.float32), compiled=False)
+    _run(x, w, None, np.ones((8, 4), np.float32), compiled=False)
     assert calls == []
 
 

@@ -32,6 +32,11 @@ import importlib.util
 import os
 from typing import Any, Callable, Iterator
 
+import numpy as np
+
+#: the dtypes the kernels are compiled for (callers keep other dtypes on the NumPy path)
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
 _available: bool | None = None
 _switch: bool | None = None  # set_enabled's choice; None: the environment decides
 _from_env: bool | None = None  # the environment's choice, read at the first need

@@ -17,13 +17,14 @@ from . import kernel
 
 @kernel
 def bias_relu(out, bias, zero):  # pragma: no cover - compiled
-    """In place: out = maximum(out + bias, 0) row by row (NumPy's maximum: NaN propagates, and
-    -0.0 stays -0.0, since -0.0 >= 0)."""
+    """In place: out = maximum(out + bias, 0) row by row, as NumPy's maximum gives it: NaN
+    propagates, and -0.0 becomes +0.0 (the zero operand; checked in the tests on several lengths,
+    so that a NumPy whose maximum kept -0.0 would be noticed)."""
     n, c = out.shape
     for i in range(n):
         for j in range(c):
             v = out[i, j] + bias[j]
-            out[i, j] = v if (v >= zero or v != v) else zero
+            out[i, j] = v if (v > zero or v != v) else zero
 
 
 @kernel
@@ -33,7 +34,7 @@ def relu(out, zero):  # pragma: no cover - compiled
     for i in range(n):
         for j in range(c):
             v = out[i, j]
-            out[i, j] = v if (v >= zero or v != v) else zero
+            out[i, j] = v if (v > zero or v != v) else zero
 
 
 @kernel

@@ -177,7 +177,7 @@ class Optimizer:
         rule).  The compiled update itself runs the reference when a state array it reads does
         not exist yet (an option switched on after the first steps) or an array is not
         C-contiguous."""
-        if dtype not in _KERNEL_DTYPES or not kernels.enabled() or not _kernel_is_current(
+        if dtype not in kernels.DTYPES or not kernels.enabled() or not _kernel_is_current(
                 type(self)):
             return None
         for key, value in group.items():
@@ -407,10 +407,7 @@ def _check_finite(value: Any, what: str, name: str) -> None:
             raise ValueError(f"{name} expected a finite number for `{what}`, got {value!r}")
 
 
-_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _UNUSED: dict[np.dtype, np.ndarray] = {}
-
-
 _KERNEL_IS_CURRENT: dict[type, bool] = {}
 
 

@@ -12,16 +12,13 @@ from ..function import Function
 from ..tensor import Tensor
 from ._util import binary_operands, operand
 
-_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
 def _compiled(*arrays: np.ndarray) -> bool:
     """The compiled dense kernels apply: they are on (:mod:`neuralab.kernels`) and every array
     is C-contiguous, of one float dtype (float32 or float64)."""
     if not kernels.enabled():
         return False
     dtype = arrays[0].dtype
-    if dtype not in _KERNEL_DTYPES:
+    if dtype not in kernels.DTYPES:
         return False
     for a in arrays:  # a loop, not all(...): this runs twice per dense layer and step
         if a.dtype != dtype or not a.flags.c_contiguous:
@@ -132,7 +129,9 @@ class LinearReLU(Linear):
 
     def forward(self, x, weight, bias=None):
         out = super().forward(x, weight)
-        if bias is not None and out.ndim >= 2 and bias.ndim == 1 and _compiled(out, bias):
+        if bias is None and out.ndim >= 2 and _compiled(out):
+            dense_kernels.relu(out.reshape(-1, out.shape[-1]), out.dtype.type(0))
+        elif bias is not None and out.ndim >= 2 and bias.ndim == 1 and _compiled(out, bias):
             dense_kernels.bias_relu(out.reshape(-1, out.shape[-1]), bias, out.dtype.type(0))
         else:
             if bias is not None:
