@@ -88,8 +88,8 @@ class _Program:
         if self.valid:
             root = self.outputs[-1]
             self.loss_shape, self.loss_dtype = outputs[-1].data.shape, outputs[-1].data.dtype
-            self.order = self._engine_order(root)
             self._plan_backward()
+            self.order = self._engine_order(root)
             # per op, the arrays it may reuse from one replay to the next (Function.Buffers);
             # an output that leaves the step is made afresh each time
             self.buffers = [Buffers(output_free=k not in self.outputs)
@@ -120,18 +120,12 @@ class _Program:
     def _engine_order(self, root: int) -> list[tuple[int, int]]:
         """The nodes in the order :func:`neuralab.autograd.engine.backward` visits them: its
         consumer counts and its last-in-first-out ready list, run on the recording's structure
-        (nodes are ``(_SLOT, k)`` and ``(_LEAF, j)``)."""
+        (nodes are ``(_SLOT, k)`` and ``(_LEAF, j)``); the edges are :meth:`_plan_backward`'s
+        receivers, in input order as the engine walks them."""
         def parents(node: tuple[int, int]) -> list[tuple[int, int]]:
             if node[0] != _SLOT:
                 return []
-            _, refs, _, needs, _ = self.ops[node[1]]
-            if needs is None:
-                return []
-            out = []
-            for ref in refs:
-                if ref[0] == _LEAF or (ref[0] == _SLOT and self.ops[ref[1]][4]):
-                    out.append(ref)
-            return out
+            return [(kind, v) for _, kind, v in self.receivers[node[1]]]
 
         start = (_SLOT, root)
         pending: dict[tuple[int, int], int] = {start: 0}
