@@ -44,7 +44,7 @@ from bench.worker import (
     machine,
     mlp_flops_per_sample,
     neuralab_mlp_model,
-    neuralab_step,
+    train_step,
     small_neuralab_setup,
     torch_mlp_model,
 )
@@ -129,7 +129,7 @@ def numpy_mlp(x, y, batch, weights, rng) -> float:
 def neuralab_mlp(x: np.ndarray, y: np.ndarray, batch: int, captured: bool = False):
     """neuralab's 784-256-128-10 MLP with Adam: (epoch function, model, optimizer); the graph
     built at every step (the lecture's five calls), or with ``captured`` the captured step that
-    ``Trainer.fit`` runs (:func:`bench.worker.neuralab_step`)."""
+    ``Trainer.fit`` runs (:func:`bench.worker.train_step`)."""
     import neuralab as nl
     from neuralab import nn, optim
     from neuralab.data import DataLoader
@@ -140,7 +140,7 @@ def neuralab_mlp(x: np.ndarray, y: np.ndarray, batch: int, captured: bool = Fals
     loss_fn = nn.CrossEntropyLoss()
     opt = optim.Adam(model.parameters(), lr=1e-3)
     loader = DataLoader((x, y), batch_size=batch, shuffle=True, rng=0)
-    step = neuralab_step(model, loss_fn, opt, captured)
+    step = train_step(model, loss_fn, opt, captured)
 
     def epoch() -> None:
         for xb, yb in loader:

@@ -51,11 +51,12 @@ def mlp_flops_per_sample() -> float:
     return float(forward + backward)
 
 
-# --------------------------------------------------------------------------- neuralab's step
-def neuralab_step(model, loss_fn, opt, captured: bool = True):
-    """One training step ``step(x, y)`` as ``Trainer.fit`` makes it: the captured step (the
-    recorded ops replayed, :mod:`neuralab.autograd.capture`) or, with ``captured=False``, the
-    graph built anew (the lecture's five calls)."""
+# --------------------------------------------------------------------------- one training step
+def train_step(model, loss_fn, opt, captured: bool = True):
+    """One training step ``step(x, y)``: neuralab's as ``Trainer.fit`` makes it, the captured
+    step (the recorded ops replayed, :mod:`neuralab.autograd.capture`), or, with
+    ``captured=False``, the lecture's five calls with the graph built anew, which are also
+    PyTorch's step (the same calls on a PyTorch model)."""
     if not captured:
         def step(x, y) -> None:
             loss = loss_fn(model(x), y)
@@ -114,7 +115,7 @@ def mlp_neuralab(xtr, ytr, xte, yte, batch_size: int, epochs: int, seed: int) ->
     # machine) at the first step; PyTorch's first steps have their own one-off costs
     spare = neuralab_mlp_model()
     spare(xtr[:2])
-    spare_step = neuralab_step(spare, nn.CrossEntropyLoss(), optim.Adam(spare.parameters()))
+    spare_step = train_step(spare, nn.CrossEntropyLoss(), optim.Adam(spare.parameters()))
     for i in range(3):
         rows = slice(i * batch_size, (i + 1) * batch_size)
         spare_step(xtr[rows], ytr[rows])
@@ -124,7 +125,7 @@ def mlp_neuralab(xtr, ytr, xte, yte, batch_size: int, epochs: int, seed: int) ->
     loss_fn = nn.CrossEntropyLoss()
     opt = optim.Adam(model.parameters(), lr=1e-3)
     loader = DataLoader((xtr, ytr), batch_size=batch_size, shuffle=True, rng=rng)
-    step = neuralab_step(model, loss_fn, opt)
+    step = train_step(model, loss_fn, opt)
     times = []
     for _ in range(epochs):
         t0 = time.perf_counter()
@@ -212,7 +213,7 @@ def small_neuralab_setup(seed: int) -> tuple:
 
 def small_neuralab(steps: int, seed: int, captured: bool = True) -> dict:
     model, loss_fn, opt, x, y = small_neuralab_setup(seed)
-    step = neuralab_step(model, loss_fn, opt, captured)
+    step = train_step(model, loss_fn, opt, captured)
     return _time_calls(lambda: step(x, y), steps)
 
 
@@ -225,22 +226,12 @@ def small_torch(steps: int, seed: int, adam: dict | None = None) -> dict:
     torch.manual_seed(seed)
     model = torch.nn.Sequential(torch.nn.Linear(4, 64), torch.nn.ReLU(), torch.nn.Linear(64, 3))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, **(adam or {}))
-    return _time_steps(model, torch.nn.CrossEntropyLoss(), opt, x, y, steps)
-
-
-def _time_steps(model, loss_fn, opt, x, y, steps: int) -> dict:
-    """Microseconds per training step; the same four calls for both frameworks."""
-
-    def step() -> None:
-        loss = loss_fn(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
-    return _time_calls(step, steps)
+    step = train_step(model, torch.nn.CrossEntropyLoss(), opt, captured=False)
+    return _time_calls(lambda: step(x, y), steps)
 
 
 def _time_calls(step, steps: int) -> dict:
+    """Microseconds per call of ``step`` (a training step) after up to 200 untimed ones."""
     for _ in range(min(200, steps)):
         step()
     t0 = time.perf_counter()
@@ -266,8 +257,7 @@ def sweep_step(framework: str, width: int, depth: int, batch: int, seconds: floa
                               + [nn.Dense(width, activation="relu") for _ in range(depth - 1)]
                               + [nn.Dense(10)])
         opt = optim.Adam(model.parameters(), lr=1e-3)
-        loss_fn = nn.CrossEntropyLoss()
-        neuralab_train = neuralab_step(model, loss_fn, opt, framework == "neuralab")
+        train = train_step(model, nn.CrossEntropyLoss(), opt, framework == "neuralab")
     else:
         import torch
 
@@ -278,17 +268,11 @@ def sweep_step(framework: str, width: int, depth: int, batch: int, seconds: floa
             layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
         model = torch.nn.Sequential(*layers, torch.nn.Linear(width, 10))
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, **TORCH_ADAM[framework])
-        loss_fn = torch.nn.CrossEntropyLoss()
         x, y = torch.from_numpy(x), torch.from_numpy(y)
+        train = train_step(model, torch.nn.CrossEntropyLoss(), opt, captured=False)
 
     def step() -> None:
-        if framework.startswith("neuralab"):
-            neuralab_train(x, y)
-            return
-        loss = loss_fn(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        train(x, y)
 
     for _ in range(3):
         step()
@@ -322,9 +306,7 @@ def adam_update(framework: str, repeats: int) -> dict:
     grads = [rng.standard_normal(s).astype(np.float32) for s in UPDATE_SHAPES]
     if framework.startswith("neuralab"):
         import neuralab as nl
-        from neuralab import optim
-
-        from neuralab import kernels
+        from neuralab import kernels, optim
 
         params = [nl.tensor(v, requires_grad=True) for v in values]
         opt = optim.Adam(params, lr=1e-3)
